@@ -1,0 +1,1 @@
+"""Daily summary, keeping-in-touch and exports."""

@@ -1,0 +1,1 @@
+"""Screens of the desk: one module per screen, its .tcss beside it."""

@@ -1,0 +1,143 @@
+"""Schema and migrations (sqlite-utils Migrations): append new ones, never reorder.
+
+Records are stored as their pydantic JSON in `body`, with the columns queries need
+beside it. Event tables (contacts, payments, decisions, reversals, attendance) refuse
+UPDATE and DELETE by trigger: an amendment is a new row that `amends` the old one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("hubdesk")
+
+IMMUTABLE = ("contacts", "payments", "payment_decisions", "reversals", "attendance", "audit")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+
+        CREATE TABLE users (
+            login TEXT PRIMARY KEY, role TEXT NOT NULL, hub_code TEXT,
+            active INTEGER NOT NULL, body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE TABLE reference (
+            kind TEXT NOT NULL, code TEXT NOT NULL, active INTEGER NOT NULL,
+            body TEXT NOT NULL, PRIMARY KEY (kind, code)
+        );
+
+        CREATE TABLE people (
+            id TEXT PRIMARY KEY, version INTEGER NOT NULL, case_id TEXT, hub_code TEXT NOT NULL,
+            walk_in INTEGER NOT NULL, needs_matching INTEGER NOT NULL, allocated_pa TEXT,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX people_case_id ON people(case_id);
+        CREATE TABLE people_versions (
+            id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
+            audit_seq INTEGER NOT NULL, PRIMARY KEY (id, version)
+        );
+
+        CREATE TABLE contacts (
+            id TEXT PRIMARY KEY, contact_id TEXT NOT NULL, version INTEGER NOT NULL,
+            amends TEXT UNIQUE REFERENCES contacts(id),
+            person_id TEXT NOT NULL REFERENCES people(id), hub_code TEXT NOT NULL,
+            contact_type TEXT NOT NULL, started_at TEXT NOT NULL, ended_at TEXT,
+            recorded_at TEXT NOT NULL, recorded_by TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL,
+            UNIQUE (contact_id, version)
+        );
+        CREATE INDEX contacts_person ON contacts(person_id, started_at);
+        CREATE INDEX contacts_hub_day ON contacts(hub_code, started_at);
+
+        CREATE TABLE payments (
+            id TEXT PRIMARY KEY, receipt_no TEXT NOT NULL UNIQUE,
+            person_id TEXT NOT NULL REFERENCES people(id), hub_code TEXT NOT NULL,
+            category TEXT NOT NULL, method TEXT NOT NULL, amount_pence INTEGER NOT NULL,
+            status TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX payments_person ON payments(person_id, recorded_at);
+        CREATE INDEX payments_hub_day ON payments(hub_code, recorded_at);
+        CREATE TABLE payment_decisions (
+            id TEXT PRIMARY KEY, payment_id TEXT NOT NULL UNIQUE REFERENCES payments(id),
+            decision TEXT NOT NULL, decided_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE TABLE reversals (
+            id TEXT PRIMARY KEY, payment_id TEXT NOT NULL UNIQUE REFERENCES payments(id),
+            hub_code TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+
+        CREATE TABLE sessions (
+            id TEXT PRIMARY KEY, version INTEGER NOT NULL, hub_code TEXT NOT NULL,
+            session_type TEXT NOT NULL, starts_at TEXT NOT NULL, closed_at TEXT,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX sessions_hub_day ON sessions(hub_code, starts_at);
+        CREATE TABLE attendance (
+            id TEXT PRIMARY KEY, session_id TEXT NOT NULL REFERENCES sessions(id),
+            person_id TEXT REFERENCES people(id), kind TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX attendance_session ON attendance(session_id);
+
+        CREATE TABLE audit (
+            seq INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL,
+            action TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT,
+            detail TEXT NOT NULL, body_hash TEXT NOT NULL, mac TEXT NOT NULL
+        );
+        CREATE INDEX audit_record ON audit(record_id);
+
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL, record_id TEXT NOT NULL, body TEXT NOT NULL,
+            created_at TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'waiting',
+            attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT
+        );
+        CREATE INDEX outbox_state ON outbox(state, seq);
+        """
+    )
+    for table in IMMUTABLE:
+        db.execute(
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are never edited: record an amendment'); END"
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are never deleted'); END"
+        )
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; return their names."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending
+
+
+def schema_version(db: Database) -> int:
+    return len(migrations.applied(db))
+
+
+@migrations()
+def m002_sync_state(db: Database) -> None:
+    """Sync bookkeeping: device identity and cursors, and conflicts kept for a person."""
+    db.executescript(
+        """
+        CREATE TABLE sync_state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE conflicts (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+            local_body TEXT NOT NULL, remote_body TEXT NOT NULL, detected_at TEXT NOT NULL,
+            settled_at TEXT, settled_by TEXT, resolution TEXT
+        );
+        CREATE INDEX conflicts_open ON conflicts(settled_at);
+        """
+    )
+
+
+LATEST = [m.name for m in migrations._migrations][-1]

@@ -1,0 +1,129 @@
+"""Fuzzy person search held in memory (RapidFuzz): names, preferred name, DOB, case id.
+
+Built once per unlock from the decrypted store and kept in RAM only; the store's
+own copy stays encrypted. A query that reads as a date matches the date of birth;
+one that reads as a case id matches case ids by prefix; anything else is matched
+fuzzily against each name form, with exact prefixes ranked first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from rapidfuzz import fuzz, process, utils
+
+from hubdesk.domain.models import Person
+
+_MONTHS = {m: i for i, m in enumerate(
+    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+
+
+def parse_date_query(text: str) -> date | None:
+    """'3/11/2006', '03-11-2006', '2006-11-03', '3 Nov 2006', '03112006' -> date."""
+    t = text.strip().lower()
+    patterns = [
+        (r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})$", ("d", "m", "y")),
+        (r"^(\d{4})-(\d{1,2})-(\d{1,2})$", ("y", "m", "d")),
+        (r"^(\d{2})(\d{2})(\d{4})$", ("d", "m", "y")),
+    ]
+    for pattern, order in patterns:
+        m = re.match(pattern, t)
+        if m:
+            parts = dict(zip(order, map(int, m.groups()), strict=True))
+            try:
+                return date(parts["y"], parts["m"], parts["d"])
+            except ValueError:
+                return None
+    m = re.match(r"^(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{4})$", t)
+    if m and m.group(2) in _MONTHS:
+        try:
+            return date(int(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)))
+        except ValueError:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    person_id: str
+    score: float
+    matched: str  # which field matched: name / preferred / dob / case_id
+
+
+class PersonIndex:
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._names: list[str] = []
+        self._by_id: dict[str, int] = {}
+        self._dob: dict[date, list[str]] = {}
+        self._case: dict[str, str] = {}
+        self._dob_of: dict[str, date | None] = {}
+
+    @classmethod
+    def build(cls, people: list[Person]) -> PersonIndex:
+        index = cls()
+        for person in people:
+            index.put(person)
+        return index
+
+    def put(self, person: Person) -> None:
+        forms = [person.first_name, person.last_name or "", person.preferred_name or ""]
+        full = f"{person.first_name} {person.last_name or ''}"
+        pref = f"{person.preferred_name} {person.last_name or ''}" if person.preferred_name else ""
+        text = utils.default_process(" | ".join(x for x in (full, pref, *forms) if x))
+        if person.id in self._by_id:
+            i = self._by_id[person.id]
+            self._names[i] = text
+            old = self._dob_of.get(person.id)
+            if old and person.id in self._dob.get(old, []):
+                self._dob[old].remove(person.id)
+        else:
+            self._by_id[person.id] = len(self._ids)
+            self._ids.append(person.id)
+            self._names.append(text)
+        if person.date_of_birth:
+            self._dob.setdefault(person.date_of_birth, []).append(person.id)
+        self._dob_of[person.id] = person.date_of_birth
+        if person.case_id:
+            self._case[person.case_id.lower()] = person.id
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def search(self, query: str, limit: int = 30) -> list[PersonHit]:
+        q = query.strip()
+        if not q:
+            return []
+        day = parse_date_query(q)
+        if day is not None:
+            return [PersonHit(pid, 100.0, "dob") for pid in self._dob.get(day, [])[:limit]]
+        hits: list[PersonHit] = []
+        lowered = q.lower()
+        if any(c.isdigit() for c in q):
+            exact = self._case.get(lowered)
+            if exact:
+                hits.append(PersonHit(exact, 100.0, "case_id"))
+            hits.extend(
+                PersonHit(pid, 95.0, "case_id")
+                for cid, pid in self._case.items()
+                if cid.startswith(lowered) and pid != exact
+            )
+            return hits[:limit]
+        pq = utils.default_process(q)
+        if not pq:
+            return []
+        results = process.extract(
+            pq, self._names, scorer=fuzz.partial_ratio, limit=limit * 3, score_cutoff=70,
+            processor=None,
+        )
+        ranked = []
+        for _text, score, i in results:
+            name = self._names[i]
+            words = name.replace("|", " ").split()
+            bonus = 10 if any(w.startswith(pq) for w in words) else 0
+            bonus += 5 if name.startswith(pq) else 0
+            ranked.append((score + bonus, i))
+        ranked.sort(key=lambda t: (-t[0], self._names[t[1]]))
+        return [PersonHit(self._ids[i], float(s), "name") for s, i in ranked[:limit]]

@@ -1,0 +1,88 @@
+"""The one place hubdesk opens SQLCipher, and points sqlite-utils at its exceptions."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import sqlcipher3.dbapi2 as dbapi2
+import sqlite_utils.db
+import sqlite_utils.utils
+from sqlite_utils import Database
+
+from hubdesk.store.errors import DatabaseDamaged, DiskFull, StoreError
+
+# sqlite-utils catches the standard library's sqlite3 exceptions by class; a
+# sqlcipher3 connection raises its own. Point sqlite-utils at sqlcipher3 here, once,
+# so its error paths (table exists checks, fallbacks) keep working.
+sqlite_utils.utils.sqlite3 = dbapi2  # type: ignore[attr-defined]
+sqlite_utils.utils.OperationalError = dbapi2.OperationalError  # type: ignore[attr-defined]
+sqlite_utils.db.sqlite3 = dbapi2  # type: ignore[attr-defined]
+sqlite_utils.db.OperationalError = dbapi2.OperationalError  # type: ignore[attr-defined]
+
+Error = dbapi2.Error
+OperationalError = dbapi2.OperationalError
+IntegrityError = dbapi2.IntegrityError
+DatabaseError = dbapi2.DatabaseError
+
+KEY_BYTES = 32
+
+
+def _key_pragma(key: bytes | bytearray) -> str:
+    if len(key) != KEY_BYTES:
+        raise StoreError("The database key has the wrong length")
+    # A raw key in x'..' form: SQLCipher uses it as is, no KDF at open.
+    return f"PRAGMA key = \"x'{bytes(key).hex()}'\""
+
+
+def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> dbapi2.Connection:
+    """Open (or with create=True, make) the SQLCipher database; check the key works."""
+    if not create and not path.exists():
+        from hubdesk.store.errors import NoStore
+
+        raise NoStore(f"No database at {path}")
+    conn = dbapi2.connect(str(path), isolation_level=None, timeout=10.0)
+    try:
+        conn.execute(_key_pragma(key))
+        conn.execute("PRAGMA cipher_memory_security = ON")
+        # Touch the schema: this is where a wrong key or a damaged first page shows.
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA secure_delete = ON")
+    except dbapi2.DatabaseError as exc:
+        conn.close()
+        raise translate(exc, "open the database") from None
+    return conn
+
+
+def database(conn: dbapi2.Connection) -> Database:
+    return Database(conn)
+
+
+def translate(exc: BaseException, doing: str) -> StoreError:
+    """A sqlcipher error as a plain StoreError (no SQL, no values)."""
+    text = str(exc).lower()
+    if "full" in text and ("disk" in text or "database" in text):
+        return DiskFull(f"Could not {doing}: the disk is full. Nothing was saved; free space and try again.")
+    if "not a database" in text or "malformed" in text or "hmac" in text:
+        return DatabaseDamaged(
+            f"Could not {doing}: the database is damaged or does not match its key slots. "
+            "Run `hubdesk doctor`, and restore from a backup if it reports damage."
+        )
+    if "locked" in text or "busy" in text:
+        return StoreError(f"Could not {doing}: the store is busy in another program. Try again.")
+    if "readonly" in text or "read-only" in text or "permission" in text:
+        return StoreError(f"Could not {doing}: the data folder is read-only.")
+    return StoreError(f"Could not {doing}: {type(exc).__name__}")
+
+
+def fsync_dir(path: Path) -> None:
+    if os.name == "posix":
+        fd = os.open(str(path), os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,1 @@
+"""Reusable widgets: person picker, money input, status bar."""
