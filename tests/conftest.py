@@ -72,12 +72,18 @@ def store(data_dir: Path):
     s, recovery = Store.create(
         data_dir,
         hub=Hub(code="DEW", name="Dewsbury hub"),
-        first_user=User(login="nadia", display_name="Nadia Test-Manager", role="duty_manager",
-                        payment_limit_pence=20000, hub_code="DEW"),
+        first_user=User(
+            login="nadia",
+            display_name="Nadia Test-Manager",
+            role="duty_manager",
+            payment_limit_pence=20000,
+            hub_code="DEW",
+        ),
         passphrase=PASSPHRASE,
     )
-    s.add_user(User(login="sam", display_name="Sam Test-Duty", role="pa", payment_limit_pence=2500,
-                    hub_code="DEW"), PASSPHRASE)
+    s.add_user(
+        User(login="sam", display_name="Sam Test-Duty", role="pa", payment_limit_pence=2500, hub_code="DEW"), PASSPHRASE
+    )
     s.set_reference(REFERENCE)
     s.lock()
     s = Store.unlock(data_dir, "sam", PASSPHRASE)
@@ -89,9 +95,15 @@ def store(data_dir: Path):
 @pytest.fixture
 def person(store: Store) -> Person:
     return store.add_person(
-        Person(first_name="Zebedee", last_name="Quarkfinch", preferred_name="Zeb",
-               date_of_birth=date(2006, 11, 25), hub_code="DEW", legal_status="former_relevant",
-               allocated_pa="nadia")
+        Person(
+            first_name="Zebedee",
+            last_name="Quarkfinch",
+            preferred_name="Zeb",
+            date_of_birth=date(2006, 11, 25),
+            hub_code="DEW",
+            legal_status="former_relevant",
+            allocated_pa="nadia",
+        )
     )
 
 

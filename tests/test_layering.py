@@ -7,8 +7,13 @@ import sys
 
 import pytest
 
-HEADLESS = ["hubdesk.domain.models", "hubdesk.domain.rules", "hubdesk.store.store",
-            "hubdesk.store.search", "hubdesk.store.keys"]
+HEADLESS = [
+    "hubdesk.domain.models",
+    "hubdesk.domain.rules",
+    "hubdesk.store.store",
+    "hubdesk.store.search",
+    "hubdesk.store.keys",
+]
 
 
 @pytest.mark.parametrize("module", HEADLESS)

@@ -30,9 +30,7 @@ def field_errors(error: ValidationError) -> dict[str, str]:
     for item in error.errors(include_url=False, include_input=False):
         loc = item.get("loc") or ()
         field = str(loc[0]) if loc else ""
-        if item["type"] == "hubdesk":
-            message = item["msg"]
-        else:
-            message = _PLAIN.get(item["type"], "Not a valid value")
+        plain = _PLAIN.get(item["type"], "Not a valid value")
+        message = item["msg"] if item["type"] == "hubdesk" else plain
         result.setdefault(field, message)
     return result

@@ -39,9 +39,7 @@ _EARLIEST_DOB = date(1950, 1, 1)
 class Record(BaseModel):
     """Base of every domain record: frozen, strict about unknown fields."""
 
-    model_config = ConfigDict(
-        extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True
-    )
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, hide_input_in_errors=True)
 
     def __repr_args__(self):  # type: ignore[override]
         # Personal data never reaches a repr, a log line or a traceback: ids only.
@@ -271,9 +269,7 @@ class Contact(Record):
         if self.contact_type in (ContactType.DROP_IN, ContactType.HOME_VISIT) and not self.seen:
             raise invalid("A drop-in visit or home visit means the young person was seen")
         if self.safeguarding_concern and self.safeguarding is None:
-            raise invalid(
-                "A safeguarding concern needs the action taken and when the manager was told"
-            )
+            raise invalid("A safeguarding concern needs the action taken and when the manager was told")
         if not self.safeguarding_concern and self.safeguarding is not None:
             raise invalid("Safeguarding details given but no concern ticked")
         if self.version > 1 and not self.amends:

@@ -24,7 +24,11 @@ def parse_pounds(text: str) -> int:
         if cleaned.startswith("-"):
             raise MoneyError("Amount must be more than £0.00")
         raise MoneyError(MONEY_HELP)
-    pounds = int((match["pounds"] or "0").replace(",", ""))
+    pounds_text = (match["pounds"] or "0").replace(",", "").lstrip("0") or "0"
+    if len(pounds_text) > len(str(MAX_PENCE // 100)):
+        # Checked before int(): Python refuses to convert over 4,300 digits.
+        raise MoneyError(f"Amount must be no more than {format_pence(MAX_PENCE)}")
+    pounds = int(pounds_text)
     pence_text = match["pence"] or "0"
     pence = int(pence_text.ljust(2, "0"))
     total = pounds * 100 + pence

@@ -56,8 +56,7 @@ def check_authorisation(user: User, category: PaymentCategory, amount_pence: int
     reasons: list[str] = []
     if amount_pence > category.limit_pence:
         reasons.append(
-            f"{format_pence(amount_pence)} is over the {category.name} limit of "
-            f"{format_pence(category.limit_pence)}"
+            f"{format_pence(amount_pence)} is over the {category.name} limit of {format_pence(category.limit_pence)}"
         )
     if amount_pence > user.payment_limit_pence:
         reasons.append(

@@ -43,15 +43,9 @@ def _text(max_len: int, what: str, *, allow_newlines: bool, required: bool = Tru
     return check
 
 
-Name = Annotated[
-    str, BeforeValidator(_clean), AfterValidator(_text(80, "Name", allow_newlines=False))
-]
-ShortText = Annotated[
-    str, BeforeValidator(_clean), AfterValidator(_text(200, "Text", allow_newlines=False))
-]
-Note = Annotated[
-    str, BeforeValidator(_clean), AfterValidator(_text(10_000, "Note", allow_newlines=True))
-]
+Name = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(80, "Name", allow_newlines=False))]
+ShortText = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(200, "Text", allow_newlines=False))]
+Note = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(10_000, "Note", allow_newlines=True))]
 OptionalNote = Annotated[
     str,
     BeforeValidator(_clean),
@@ -80,9 +74,7 @@ def _hub_code(value: str) -> str:
 def _login(value: str) -> str:
     value = value.lower()
     if not _LOGIN.match(value):
-        raise invalid(
-            "User name must start with a letter and use letters, digits, '.', '-' or '_'"
-        )
+        raise invalid("User name must start with a letter and use letters, digits, '.', '-' or '_'")
     return value
 
 

@@ -19,9 +19,7 @@ GENESIS = "0" * 64
 
 
 def audit_key(db_key: bytes | bytearray) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hubdesk audit chain v1").derive(
-        bytes(db_key)
-    )
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hubdesk audit chain v1").derive(bytes(db_key))
 
 
 def body_hash(body: str) -> str:
@@ -42,8 +40,15 @@ class AuditEntry:
 
     def message(self, prev_mac: str) -> bytes:
         fields = (
-            str(self.seq), self.at, self.actor, self.action, self.kind,
-            self.record_id or "", self.detail, self.body_hash, prev_mac,
+            str(self.seq),
+            self.at,
+            self.actor,
+            self.action,
+            self.kind,
+            self.record_id or "",
+            self.detail,
+            self.body_hash,
+            prev_mac,
         )
         return "\x1f".join(fields).encode("utf-8")
 
@@ -69,7 +74,10 @@ def verify_chain(entries: list[AuditEntry], key: bytes, head: tuple[int, str] | 
         good = hmac.compare_digest(entry.mac, entry.sign(key, prev_mac))
         if not good:
             problems.append(
-                AuditProblem(entry.seq, f"audit entry {entry.seq} ({entry.action} {entry.kind}) was altered or its predecessor removed")
+                AuditProblem(
+                    entry.seq,
+                    f"audit entry {entry.seq} ({entry.action} {entry.kind}) was altered or its predecessor removed",
+                )
             )
         prev_mac = entry.mac
         expected_seq = entry.seq + 1
@@ -79,7 +87,9 @@ def verify_chain(entries: list[AuditEntry], key: bytes, head: tuple[int, str] | 
         head_seq, head_mac = head
         if head_seq > last_seq:
             problems.append(
-                AuditProblem(last_seq + 1, f"audit entries {last_seq + 1}-{head_seq} are missing from the end (deleted)")
+                AuditProblem(
+                    last_seq + 1, f"audit entries {last_seq + 1}-{head_seq} are missing from the end (deleted)"
+                )
             )
         elif head_seq < last_seq:
             problems.append(AuditProblem(head_seq + 1, f"audit entries after {head_seq} were added outside hubdesk"))

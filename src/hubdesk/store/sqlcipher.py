@@ -43,6 +43,9 @@ def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> dbap
         raise NoStore(f"No database at {path}")
     conn = dbapi2.connect(str(path), isolation_level=None, timeout=10.0)
     try:
+        # SQLCipher logs decryption failures to stderr by default; we report them in
+        # plain words instead (doctor names the page).
+        conn.execute("PRAGMA cipher_log_level = NONE")
         conn.execute(_key_pragma(key))
         conn.execute("PRAGMA cipher_memory_security = ON")
         # Touch the schema: this is where a wrong key or a damaged first page shows.

@@ -481,8 +481,8 @@ class Store:
         with self._save() as now:
             seq = self._audit(now, "create", "person", person.id, "walk-in" if person.walk_in else "", body)
             self.db.execute(
-                "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, body, audit_seq) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, "
+                "body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [person.id, person.version, person.case_id, person.hub_code, int(person.walk_in),
                  int(person.needs_matching), person.allocated_pa, body, seq],
             )
