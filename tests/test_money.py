@@ -33,8 +33,29 @@ def test_parse_pounds_accepts_what_people_type(typed: str, pence: int) -> None:
 
 @pytest.mark.parametrize(
     "typed",
-    ["", "   ", "£", ".", "12.", "12.505", "1,20", "1,2000", "12,50", "12.5p", "twelve", "1e3",
-     "0x10", "1_000", "12 50", "£-5", "$5", "5£", "nan", "inf", "²"],
+    [
+        "",
+        "   ",
+        "£",
+        ".",
+        "12.",
+        "12.505",
+        "1,20",
+        "1,2000",
+        "12,50",
+        "12.5p",
+        "twelve",
+        "1e3",
+        "0x10",
+        "1_000",
+        "12 50",
+        "£-5",
+        "$5",
+        "5£",
+        "nan",
+        "inf",
+        "²",
+    ],
 )
 def test_parse_pounds_refuses_other_shapes_with_the_help_text(typed: str) -> None:
     with pytest.raises(MoneyError) as err:
@@ -44,12 +65,13 @@ def test_parse_pounds_refuses_other_shapes_with_the_help_text(typed: str) -> Non
 
 @pytest.mark.parametrize("typed", ["0", "0.00", "£0", ".0", "-5", "-0.01", "- 3"])
 def test_parse_pounds_refuses_nothing_and_negatives(typed: str) -> None:
-    with pytest.raises(MoneyError, match="more than £0.00"):
+    with pytest.raises(MoneyError, match=r"more than £0\.00"):
         parse_pounds(typed)
 
 
-@pytest.mark.parametrize("typed", ["10000.01", "10,001", "1,000,000", "99999999999", "9" * 5000,
-                                   "1" + "0" * 4400 + ".00"])
+@pytest.mark.parametrize(
+    "typed", ["10000.01", "10,001", "1,000,000", "99999999999", "9" * 5000, "1" + "0" * 4400 + ".00"]
+)
 def test_parse_pounds_refuses_too_much_in_plain_words(typed: str) -> None:
     # "9" * 5000 once escaped as a bare ValueError from int() (Python's 4,300-digit limit).
     with pytest.raises(MoneyError) as err:
@@ -74,8 +96,17 @@ def test_money_error_is_a_value_error() -> None:
 
 @pytest.mark.parametrize(
     ("pence", "shown"),
-    [(0, "£0.00"), (1, "£0.01"), (10, "£0.10"), (1250, "£12.50"), (100000, "£1,000.00"),
-     (MAX_PENCE, "£10,000.00"), (123456789, "£1,234,567.89"), (-500, "-£5.00"), (-1, "-£0.01")],
+    [
+        (0, "£0.00"),
+        (1, "£0.01"),
+        (10, "£0.10"),
+        (1250, "£12.50"),
+        (100000, "£1,000.00"),
+        (MAX_PENCE, "£10,000.00"),
+        (123456789, "£1,234,567.89"),
+        (-500, "-£5.00"),
+        (-1, "-£0.01"),
+    ],
 )
 def test_format_pence(pence: int, shown: str) -> None:
     assert format_pence(pence) == shown

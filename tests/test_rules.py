@@ -71,8 +71,7 @@ def test_age_band_labels_are_the_reporting_bands() -> None:
 
 
 def _user(role: str = "pa", limit: int = 2500, *, active: bool = True) -> User:
-    return User(login="sam", display_name="Sam Test", role=role, payment_limit_pence=limit,
-                active=active)
+    return User(login="sam", display_name="Sam Test", role=role, payment_limit_pence=limit, active=active)
 
 
 GAS = PaymentCategory(code="gas", name="Gas top-up", limit_pence=4000)
