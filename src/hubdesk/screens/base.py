@@ -1,0 +1,48 @@
+"""What every desk screen shares: the app's store and clock, and how errors are shown."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from textual.screen import ModalScreen, Screen
+
+from hubdesk.store.store import Store
+
+if TYPE_CHECKING:
+    from hubdesk.app import HubDeskApp
+
+R = TypeVar("R")
+LONDON = ZoneInfo("Europe/London")
+
+
+class StoreAccess:
+    """Mixin: the unlocked store and the desk's clock, read fresh at each use (the Store
+    object is replaced after an idle lock, so no screen keeps its own reference)."""
+
+    @property
+    def desk(self) -> HubDeskApp:
+        return self.app  # type: ignore[attr-defined,return-value]
+
+    @property
+    def store(self) -> Store:
+        return self.desk.require_store()
+
+    def now(self) -> datetime:
+        return self.desk.now()
+
+    def today(self) -> date:
+        return self.now().astimezone(LONDON).date()
+
+    def say(self, message: str, *, severity: str = "information") -> None:
+        """A toast with user data in it: never parsed as markup."""
+        self.desk.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+
+
+class DeskBase(StoreAccess, Screen[R], Generic[R]):
+    pass
+
+
+class ModalBase(StoreAccess, ModalScreen[R], Generic[R]):
+    pass

@@ -1,0 +1,234 @@
+"""The desk: today at this hub - who is in, contacts, payments, sessions, sync status."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Footer, Label, Static
+
+from hubdesk.domain.models import when
+from hubdesk.store import desk as desk_queries
+from hubdesk.store.errors import StoreError
+from hubdesk.widgets.people import alert_cell, duration, money_cell, plain, time_only
+from hubdesk.widgets.status import SyncStatus
+
+from .base import DeskBase
+
+STATE_LABEL = {
+    "approved": "approved",
+    "awaiting_approval": "AWAITING APPROVAL",
+    "declined": "declined",
+    "reversed": "reversed",
+}
+
+
+class DeskScreen(DeskBase[None]):
+    CSS_PATH = "desk.tcss"
+    AUTO_FOCUS = "#in-building"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="desk.search", tooltip="Find a person"),
+        Binding("v", "visit", "Visit", id="desk.visit",
+                tooltip="Sign a young person in for a drop-in visit"),
+        Binding("c", "contact", "Contact", id="desk.contact",
+                tooltip="Record a phone call, message or other contact"),
+        Binding("p", "payment", "Payment", id="desk.payment",
+                tooltip="Record an emergency payment"),
+        Binding("o", "sign_out", "Sign out", id="desk.sign_out",
+                tooltip="Sign out the person highlighted in the building"),
+        Binding("s", "sessions", "Sessions", id="desk.sessions",
+                tooltip="Drop-in sessions and their registers"),
+        Binding("e", "end_of_day", "End of day", id="desk.end_of_day",
+                tooltip="End of day checklist"),
+        Binding("comma", "settings", "Settings", id="desk.settings",
+                tooltip="Idle lock and theme", show=False),
+        Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="desk-head"):
+            yield Static("", id="desk-title", markup=False)
+            yield SyncStatus("", id="sync-status")
+        with Vertical(id="desk-body"):
+            with Vertical(classes="desk-section", id="section-in"):
+                yield Label("In the building now", classes="section-title", id="in-title")
+                yield DataTable(id="in-building", cursor_type="row", zebra_stripes=True)
+            with Vertical(classes="desk-section"):
+                yield Label("Today's contacts", classes="section-title", id="contacts-title")
+                yield DataTable(id="contacts", cursor_type="row")
+            with Horizontal(id="desk-lower"):
+                with Vertical(classes="desk-section", id="section-payments"):
+                    yield Label("Today's payments", classes="section-title", id="payments-title")
+                    yield DataTable(id="payments", cursor_type="row")
+                with Vertical(classes="desk-section", id="section-sessions"):
+                    yield Label("Today's sessions", classes="section-title", id="sessions-title")
+                    yield DataTable(id="sessions", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#in-building", DataTable).add_columns("Name", "Signed in", "For", "Alerts")
+        self.query_one("#contacts", DataTable).add_columns(
+            "Time", "Name", "Type", "Purposes", "Notes")
+        self.query_one("#payments", DataTable).add_columns(
+            "Time", "Receipt", "Name", "Category", "Amount", "Status")
+        self.query_one("#sessions", DataTable).add_columns("Starts", "Session", "People", "State")
+        self.refresh_data()
+        self.set_interval(30, self._tick, name="desk-refresh")
+
+    def _tick(self) -> None:
+        if self.is_current and self.desk.store is not None:
+            self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        if self.desk.store is not None:
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        try:
+            store = self.store
+        except StoreError:
+            return
+        now = self.now()
+        day = desk_queries.today(store, now)
+        hub = day.hub.name if day.hub else store.hub_code
+        who = day.user.display_name if day.user else "-"
+        date_text = when(now).split(",")[0]
+        self.query_one("#desk-title", Static).update(f"{hub} · {date_text} · on duty: {who}")
+        self.query_one("#sync-status", SyncStatus).show(day.waiting, day.last_sync)
+        purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
+        categories = {c.code: c.name for c in store.reference(include_retired=True).payment_categories}
+
+        def name(pid: str):
+            person = day.people.get(pid)
+            return plain(person.display_name if person else "(unknown)")
+
+        table = self.query_one("#in-building", DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for visit in day.in_building:
+            person = day.people.get(visit.person_id)
+            table.add_row(
+                name(visit.person_id), time_only(visit.started_at),
+                duration(visit.started_at, now), alert_cell(person) if person else "",
+                key=visit.contact_id,
+            )
+        if day.in_building:
+            table.move_cursor(row=min(keep, len(day.in_building) - 1))
+        self.query_one("#in-title", Label).update(f"In the building now ({len(day.in_building)})")
+
+        table = self.query_one("#contacts", DataTable)
+        table.clear()
+        for contact in day.contacts:
+            notes = []
+            if contact.in_building:
+                notes.append("in")
+            if contact.safeguarding_concern:
+                notes.append("SAFEGUARDING")
+            if contact.tell_allocated_pa:
+                notes.append("tell PA")
+            table.add_row(
+                time_only(contact.started_at), name(contact.person_id), contact.contact_type.label,
+                plain(", ".join(purposes.get(p, p) for p in contact.purposes)),
+                " ".join(notes), key=contact.contact_id,
+            )
+        self.query_one("#contacts-title", Label).update(f"Today's contacts ({len(day.contacts)})")
+
+        table = self.query_one("#payments", DataTable)
+        table.clear()
+        for line in day.payments:
+            p = line.payment
+            table.add_row(
+                time_only(p.recorded_at), p.receipt_no, name(p.person_id),
+                plain(categories.get(p.category, p.category)), money_cell(p.amount_pence),
+                STATE_LABEL.get(line.state, line.state), key=p.id,
+            )
+        self.query_one("#payments-title", Label).update(f"Today's payments ({len(day.payments)})")
+
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        types = {t.code: t.name for t in store.reference(include_retired=True).session_types}
+        for session in day.sessions:
+            table.add_row(
+                time_only(session.starts_at), plain(types.get(session.session_type,
+                                                              session.session_type)),
+                str(day.attendance.get(session.id, 0)),
+                "closed" if session.closed_at else "open", key=session.id,
+            )
+        self.query_one("#sessions-title", Label).update(f"Today's sessions ({len(day.sessions)})")
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        from .search import SearchScreen
+
+        self.app.push_screen(SearchScreen(mode="open"))
+
+    def action_visit(self) -> None:
+        from .search import SearchScreen
+
+        self.app.push_screen(SearchScreen(mode="visit"))
+
+    def action_contact(self) -> None:
+        from .search import SearchScreen
+
+        self.app.push_screen(SearchScreen(mode="contact"))
+
+    def action_payment(self) -> None:
+        from .search import SearchScreen
+
+        self.app.push_screen(SearchScreen(mode="payment"))
+
+    def action_sessions(self) -> None:
+        from .sessions import SessionsScreen
+
+        self.app.push_screen(SessionsScreen())
+
+    def action_end_of_day(self) -> None:
+        from .end_of_day import EndOfDayScreen
+
+        self.app.push_screen(EndOfDayScreen())
+
+    def action_settings(self) -> None:
+        from .settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit(0)
+
+    def action_sign_out(self) -> None:
+        table = self.query_one("#in-building", DataTable)
+        if table.row_count == 0:
+            self.say("Nobody is signed in.")
+            return
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if key:
+            from .modals import confirm_sign_out
+
+            confirm_sign_out(self, key, after=self.refresh_data)
+
+    @on(DataTable.RowSelected, "#in-building")
+    @on(DataTable.RowSelected, "#contacts")
+    @on(DataTable.RowSelected, "#payments")
+    def _open_person(self, event: DataTable.RowSelected) -> None:
+        key = event.row_key.value
+        if not key:
+            return
+        store = self.store
+        if event.data_table.id == "payments":
+            person_id = store.get_payment(key).person_id
+        else:
+            person_id = store.current_contact(key).person_id
+        from .person import PersonScreen
+
+        self.app.push_screen(PersonScreen(person_id))
+
+    @on(DataTable.RowSelected, "#sessions")
+    def _open_session(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            from .sessions import RegisterScreen
+
+            self.app.push_screen(RegisterScreen(event.row_key.value))

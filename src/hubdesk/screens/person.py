@@ -1,0 +1,200 @@
+"""A person: alerts first and unmissable, then details, recent contacts and payments."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import DataTable, Footer, Label, Static
+
+from hubdesk.domain.models import Person, when
+from hubdesk.store import desk as desk_queries
+from hubdesk.store.errors import StoreError
+from hubdesk.widgets.people import (
+    ALERT_MARK,
+    age_text,
+    band_text,
+    money_cell,
+    plain,
+    status_text,
+)
+
+from .base import DeskBase
+
+
+def alert_lines(person: Person) -> list[str]:
+    return [f"{ALERT_MARK} {a.kind.label}: {a.text}" for a in person.alerts]
+
+
+def flags(person: Person) -> list[str]:
+    names = [("uasc", "UASC history"), ("staying_put", "Staying put"), ("custody", "Custody"),
+             ("young_parent", "Young parent")]
+    return [label for attr, label in names if getattr(person, attr)]
+
+
+class PersonScreen(DeskBase[None]):
+    CSS_PATH = "person.tcss"
+    AUTO_FOCUS = "#person-contacts"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="person.back", tooltip="Back"),
+        Binding("v", "visit", "Visit / sign out", id="person.visit",
+                tooltip="Sign in for a drop-in visit, or sign out if in the building"),
+        Binding("c", "contact", "Contact", id="person.contact", tooltip="Record a contact"),
+        Binding("p", "payment", "Payment", id="person.payment",
+                tooltip="Record an emergency payment"),
+        Binding("r", "reverse", "Reverse payment", id="person.reverse",
+                tooltip="Reverse the highlighted payment, with a reason"),
+    ]
+
+    def __init__(self, person_id: str) -> None:
+        super().__init__()
+        self.person_id = person_id
+        self.person: Person | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="person-name", classes="title", markup=False)
+        yield Static("", id="person-alerts", classes="alerts", markup=False)
+        yield Static("", id="person-details", markup=False)
+        with Vertical(id="person-lists"):
+            yield Label("Recent contacts", classes="section-title")
+            yield DataTable(id="person-contacts", cursor_type="row")
+            yield Label("Payments", classes="section-title")
+            yield DataTable(id="person-payments", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#person-contacts", DataTable).add_columns(
+            "When", "Type", "Purposes", "Summary", "Recorded by")
+        self.query_one("#person-payments", DataTable).add_columns(
+            "When", "Receipt", "Category", "Amount", "Method", "Status")
+        self.person = self.store.view_person(self.person_id)
+        self.refresh_data()
+
+    def on_screen_resume(self) -> None:
+        if self.desk.store is not None and self.person is not None:
+            self.refresh_data()
+
+    def refresh_data(self) -> None:
+        try:
+            store = self.store
+        except StoreError:
+            return
+        person = self.person = store.get_person(self.person_id)
+        day = self.today()
+        names = desk_queries.user_names(store)
+        self.query_one("#person-name", Static).update(
+            f"{person.display_name}  ·  {age_text(person, day)} ({band_text(person, day)})  ·  "
+            f"{status_text(person)}"
+        )
+        alerts = self.query_one("#person-alerts", Static)
+        alerts.update("\n".join(alert_lines(person)))
+        alerts.display = bool(person.alerts)
+        pa = names.get(person.allocated_pa, person.allocated_pa) if person.allocated_pa else "none"
+        details = [
+            f"Name: {person.first_name} {person.last_name or ''}".rstrip()
+            + (f" (prefers {person.preferred_name})" if person.preferred_name else ""),
+            f"Date of birth: {person.date_of_birth:%-d %b %Y}" if person.date_of_birth
+            else f"Approximate age: {person.approx_age}",
+            f"Case id: {person.case_id or '-'}    Allocated PA: {pa}",
+        ]
+        if flags(person):
+            details.append("Also: " + ", ".join(flags(person)))
+        if person.contact.phone or person.contact.email:
+            details.append(f"Phone: {person.contact.phone or '-'}    Email: "
+                           f"{person.contact.email or '-'}")
+        visit = desk_queries.visit_in_building(store, person.id)
+        if visit:
+            details.append(f"In the building since {when(visit.started_at)} (v signs out)")
+        if person.needs_matching:
+            details.append("Walk-in: waiting to be matched by the central record")
+        self.query_one("#person-details", Static).update("\n".join(details))
+
+        purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
+        table = self.query_one("#person-contacts", DataTable)
+        table.clear()
+        for c in store.contacts_for_person(person.id, limit=20):
+            summary = c.summary if len(c.summary) <= 50 else c.summary[:49] + "…"
+            if c.safeguarding_concern:
+                summary = "SAFEGUARDING · " + summary
+            table.add_row(
+                when(c.started_at), c.contact_type.label,
+                plain(", ".join(purposes.get(p, p) for p in c.purposes)), plain(summary),
+                plain(names.get(c.recorded_by, c.recorded_by)), key=c.contact_id,
+            )
+        categories = {c.code: c.name for c in store.reference(include_retired=True).payment_categories}
+        table = self.query_one("#person-payments", DataTable)
+        table.clear()
+        for p in store.payments_for_person(person.id, limit=20):
+            table.add_row(
+                when(p.recorded_at), p.receipt_no, plain(categories.get(p.category, p.category)),
+                money_cell(p.amount_pence), p.method.label,
+                store.payment_state(p.id).replace("_", " "), key=p.id,
+            )
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_visit(self) -> None:
+        visit = desk_queries.visit_in_building(self.store, self.person_id)
+        if visit is not None:
+            from .modals import confirm_sign_out
+
+            confirm_sign_out(self, visit.contact_id, after=self.refresh_data)
+            return
+        from .contact import ContactFormScreen
+
+        self.app.push_screen(ContactFormScreen(self.person_id, visit=True))
+
+    def action_contact(self) -> None:
+        from .contact import ContactFormScreen
+
+        self.app.push_screen(ContactFormScreen(self.person_id, visit=False))
+
+    def action_payment(self) -> None:
+        from .payment import PaymentFormScreen
+
+        self.app.push_screen(PaymentFormScreen(self.person_id))
+
+    def action_reverse(self) -> None:
+        table = self.query_one("#person-payments", DataTable)
+        if table.row_count == 0:
+            self.say("No payment to reverse.")
+            return
+        payment_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not payment_id:
+            return
+        reverse_payment(self, payment_id, after=self.refresh_data)
+
+
+def reverse_payment(screen: DeskBase, payment_id: str, after) -> None:
+    """Ask for the reason, then reverse: the payment stays, the reversal points at it."""
+    from hubdesk.domain.money import format_pence
+    from hubdesk.messages import Saved
+
+    from .modals import ReasonModal
+
+    store = screen.store
+    payment = store.get_payment(payment_id)
+    if store.payment_state(payment_id) == "reversed":
+        screen.say(f"{payment.receipt_no} is already reversed.")
+        return
+
+    def done(reason: str | None) -> None:
+        if not reason:
+            return
+        try:
+            reversal = screen.store.reverse_payment(payment_id, reason)
+        except StoreError as exc:
+            screen.say(str(exc), severity="error")
+            return
+        screen.say(f"{payment.receipt_no} reversed. Record the right payment if one is due.")
+        screen.post_message(Saved("reversal", reversal.id))
+        after()
+
+    screen.app.push_screen(
+        ReasonModal(f"Reverse {payment.receipt_no} ({format_pence(payment.amount_pence)})?",
+                    "Why is it being reversed?"),
+        callback=done,
+    )

@@ -1,0 +1,64 @@
+"""Settings for this laptop: idle lock minutes and theme (with a high-contrast one)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Footer, Input, Label, Select, Static
+
+from hubdesk.widgets.fields import Field
+
+from .base import DeskBase
+
+
+class SettingsScreen(DeskBase[None]):
+    CSS_PATH = "settings.tcss"
+    AUTO_FOCUS = "#idle_minutes"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="settings.back", tooltip="Back"),
+        Binding("ctrl+s", "save", "Save", id="settings.save", tooltip="Save the settings"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        settings = self.desk.settings
+        themes = sorted(self.app.available_themes)
+        with Vertical(id="settings-form"):
+            yield Static("Settings for this laptop", classes="title")
+            yield Field("Lock after this many idle minutes",
+                        Input(f"{settings.idle_minutes:g}", id="idle_minutes",
+                              restrict=r"[0-9.]*"), name="idle_minutes", hint="1 to 60")
+            yield Field("Theme", Select([(t, t) for t in themes], value=self.app.theme,
+                                        allow_blank=False, id="theme"), name="theme",
+                        hint="hubdesk-high-contrast for high contrast")
+            yield Label("", id="settings-message", markup=False)
+        yield Footer()
+
+    @on(Select.Changed, "#theme")
+    def _preview(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.app.theme = event.value
+
+    def action_save(self) -> None:
+        field = self.query_one("#field-idle_minutes", Field)
+        try:
+            minutes = float(self.query_one("#idle_minutes", Input).value)
+        except ValueError:
+            minutes = 0
+        if not 1 <= minutes <= 60:
+            field.set_error("Between 1 and 60 minutes")
+            return
+        field.set_error(None)
+        self.desk.set_idle_minutes(minutes)
+        theme = self.query_one("#theme", Select).value
+        if isinstance(theme, str):
+            self.desk.set_theme_setting(theme)
+        self.say("Settings saved")
+        self.dismiss(None)
+
+    def action_back(self) -> None:
+        self.app.theme = self.desk.settings.theme
+        self.dismiss(None)

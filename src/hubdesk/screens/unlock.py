@@ -1,0 +1,113 @@
+"""Unlock: user and passphrase; a clear message on a wrong one and a growing delay."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.suggester import SuggestFromList
+from textual.widgets import Footer, Input, Label, Static
+
+from hubdesk.store.desk import slot_logins
+from hubdesk.store.errors import StoreError, UnknownUser, WrongPassphrase
+from hubdesk.store.store import Store
+
+from .base import DeskBase
+
+
+def delay_after(failures: int) -> float:
+    """Seconds to wait after `failures` wrong tries in a row: 0, 0, 1, 2, 4, ... 30."""
+    if failures < 2:
+        return 0.0
+    return float(min(2 ** (failures - 2), 30))
+
+
+class UnlockScreen(DeskBase[Store | None]):
+    """Opens the store. With resume=True it covers a locked desk whose screens wait below."""
+
+    CSS_PATH = "unlock.tcss"
+    AUTO_FOCUS = "#passphrase"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "app.quit", "Quit", id="unlock.quit", tooltip="Close hubdesk"),
+    ]
+
+    def __init__(self, resume: bool = False) -> None:
+        super().__init__()
+        self.resume = resume
+        self.waiting_until = 0.0
+
+    def compose(self) -> ComposeResult:
+        logins = slot_logins(self.desk.data_dir)
+        last = self.desk.last_login or (logins[0] if len(logins) == 1 else "")
+        with Center(), Vertical(id="unlock-box"):
+            yield Static("hubdesk", classes="title")
+            if self.resume:
+                yield Label("Locked. Your unsaved work is kept; unlock to go back to it.",
+                            id="locked-note")
+            else:
+                yield Label("Unlock the desk", classes="muted")
+            yield Label("User", classes="muted")
+            yield Input(value=last, placeholder="your login", id="login",
+                        suggester=SuggestFromList(logins, case_sensitive=False))
+            yield Label("Passphrase", classes="muted")
+            yield Input(password=True, placeholder="passphrase", id="passphrase")
+            yield Label("", id="unlock-message", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if not self.query_one("#login", Input).value:
+            self.query_one("#login", Input).focus()
+
+    @on(Input.Submitted, "#login")
+    def _to_passphrase(self) -> None:
+        self.query_one("#passphrase", Input).focus()
+
+    @on(Input.Submitted, "#passphrase")
+    def _submitted(self) -> None:
+        self.try_unlock()
+
+    def try_unlock(self) -> None:
+        if self.desk._monotonic() < self.waiting_until:
+            return
+        login = self.query_one("#login", Input).value.strip()
+        passphrase_input = self.query_one("#passphrase", Input)
+        message = self.query_one("#unlock-message", Label)
+        if not login:
+            message.update("Type your user name first.")
+            self.query_one("#login", Input).focus()
+            return
+        message.update("Unlocking...")
+        try:
+            store = Store.unlock(self.desk.data_dir, login, passphrase_input.value,
+                                 clock=self.desk.clock)
+        except (WrongPassphrase, UnknownUser):
+            self._failed(f"Wrong user or passphrase for {login!r}. Check Caps Lock and try again.")
+            return
+        except StoreError as exc:
+            self._failed(str(exc))
+            return
+        finally:
+            passphrase_input.value = ""
+        self.dismiss(store)
+
+    def _failed(self, text: str) -> None:
+        self.desk.failed_unlocks += 1
+        wait = delay_after(self.desk.failed_unlocks)
+        message = self.query_one("#unlock-message", Label)
+        passphrase = self.query_one("#passphrase", Input)
+        if wait:
+            self.waiting_until = self.desk._monotonic() + wait
+            message.update(f"{text} Wait {wait:.0f} s before the next try.")
+            passphrase.disabled = True
+            self.set_timer(wait, self._wait_over)
+        else:
+            message.update(text)
+            passphrase.focus()
+
+    def _wait_over(self) -> None:
+        passphrase = self.query_one("#passphrase", Input)
+        passphrase.disabled = False
+        passphrase.focus()

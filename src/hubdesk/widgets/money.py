@@ -1,0 +1,28 @@
+"""Money typed as a person types it (12.50, £30, 1,200) and shown as £ right-aligned."""
+
+from __future__ import annotations
+
+from textual.widgets import Input
+
+from hubdesk.domain.money import MoneyError, parse_pounds
+
+
+class MoneyInput(Input):
+    """An Input that only takes pounds-and-pence characters; `.pence` parses or raises."""
+
+    DEFAULT_CSS = """
+    MoneyInput { width: 20; }
+    """
+
+    def __init__(self, value: str = "", **kwargs) -> None:
+        super().__init__(value=value, restrict=r"[£0-9.,]*", placeholder="0.00", **kwargs)
+
+    @property
+    def pence(self) -> int:
+        return parse_pounds(self.value)
+
+    def pence_or_none(self) -> int | None:
+        try:
+            return self.pence
+        except MoneyError:
+            return None

@@ -1,0 +1,36 @@
+"""Times as people type them at the desk: '14:05' today, or '23 Nov 2026 14:05'."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+TIME_HELP = "Type a time like 14:05, or a date and time like 23 Nov 2026 14:05"
+_MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+
+
+def hhmm(dt: datetime) -> str:
+    return f"{dt.astimezone(LONDON):%H:%M}"
+
+
+def parse_when(text: str, today: date) -> datetime:
+    """-> an aware datetime in England's time; ValueError with a plain message."""
+    t = text.strip().lower().replace(",", " ")
+    m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", t)
+    if m:
+        day = today
+        hour, minute = int(m[1]), int(m[2])
+    else:
+        m = re.fullmatch(r"(\d{1,2})\s+([a-z]{3})[a-z]*\s+(\d{4})\s+(\d{1,2})[:.](\d{2})", t)
+        if not m or m[2] not in _MONTHS:
+            raise ValueError(TIME_HELP)
+        try:
+            day = date(int(m[3]), _MONTHS.index(m[2]) + 1, int(m[1]))
+        except ValueError:
+            raise ValueError("That date does not exist") from None
+        hour, minute = int(m[4]), int(m[5])
+    if hour > 23 or minute > 59:
+        raise ValueError(TIME_HELP)
+    return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
