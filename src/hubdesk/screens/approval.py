@@ -33,7 +33,7 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
         Binding("escape", "cancel", "Back to the form", id="approval.cancel",
                 tooltip="Go back to the payment form"),
         Binding("ctrl+w", "awaiting", "Save awaiting approval", id="approval.awaiting",
-                tooltip="Save it now; a duty manager approves it later"),
+                tooltip="Save it now; a duty manager approves it later", priority=True),
     ]
 
     def __init__(self, amount_pence: int, reasons: tuple[str, ...]) -> None:
