@@ -1,0 +1,285 @@
+"""Sync bookkeeping inside the encrypted store: device key, cursor, outbox states, conflicts.
+
+Functions over a Store, each write one transaction, so a process killed mid-sync keeps
+either all of a pushed batch's answers or none, and a pulled page lands together with
+the cursor that covers it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from hubdesk.domain.ids import uuid7
+from hubdesk.domain.models import Person, User
+from hubdesk.store.store import OutboxItem, Store, _iso
+
+# Outbox states; what the desk shows for each.
+WAITING, SENDING, SYNCED, CONFLICT, QUARANTINED = "waiting", "sending", "synced", "conflict", "quarantined"
+SHOWN = {WAITING: "waiting", SENDING: "sending", SYNCED: "synced", CONFLICT: "needs attention",
+         QUARANTINED: "needs attention"}
+
+K_KEY = "device_key"
+K_SERVER = "server_url"
+K_ENROLLED = "enrolled_at"
+K_CURSOR = "cursor"
+K_LAST_SYNC = "last_sync_at"
+
+
+def get(store: Store, key: str) -> str | None:
+    rows = store._rows("SELECT value FROM sync_state WHERE key = ?", [key])
+    return rows[0][0] if rows else None
+
+
+def _put(store: Store, key: str, value: str) -> None:
+    store.db.execute(
+        "INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def put(store: Store, **values: str) -> None:
+    with store._save():
+        for key, value in values.items():
+            _put(store, key, value)
+
+
+def device_id(store: Store) -> str:
+    return store.meta("device_id")
+
+
+def enrolled(store: Store) -> bool:
+    return get(store, K_ENROLLED) is not None
+
+
+def cursor(store: Store) -> int:
+    return int(get(store, K_CURSOR) or 0)
+
+
+# --- the outbox -----------------------------------------------------------------------
+
+
+def pending(store: Store, limit: int, after_seq: int = 0) -> list[OutboxItem]:
+    """Items still to send (waiting, or left 'sending' by an interrupted sync), in order."""
+    rows = store._rows(
+        "SELECT seq, id, kind, record_id, body, state, attempts, last_error FROM outbox "
+        "WHERE state IN ('waiting', 'sending') AND seq > ? ORDER BY seq LIMIT ?",
+        [after_seq, limit],
+    )
+    return [OutboxItem(*row) for row in rows]
+
+
+def mark_sending(store: Store, ids: Sequence[str]) -> None:
+    with store._save():
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            store.db.execute(
+                f"UPDATE outbox SET state = 'sending' WHERE state = 'waiting' AND id IN ({marks})", list(chunk)
+            )
+
+
+@dataclass
+class PushTally:
+    accepted: int = 0
+    already_had: int = 0
+    conflicts: int = 0
+    quarantined: int = 0
+
+    def add(self, other: PushTally) -> None:
+        self.accepted += other.accepted
+        self.already_had += other.already_had
+        self.conflicts += other.conflicts
+        self.quarantined += other.quarantined
+
+
+def record_results(store: Store, items: Sequence[OutboxItem], results: Iterable[Any]) -> PushTally:
+    """Store the service's answers for one batch, in one transaction.
+
+    accepted / already had -> synced; conflict -> kept with both sides, needs attention;
+    rejected -> quarantined with the reason (never deleted, never blocks the queue).
+    """
+    by_id = {item.id: item for item in items}
+    tally = PushTally()
+    with store._save() as now:
+        for result in results:
+            item = by_id.get(result.id)
+            if item is None:
+                continue
+            status = str(result.status)
+            if status in ("accepted", "already_had"):
+                state, error = SYNCED, None
+                if status == "accepted":
+                    tally.accepted += 1
+                else:
+                    tally.already_had += 1
+            elif status == "conflict":
+                state, error = CONFLICT, result.reason
+                tally.conflicts += 1
+                remote = json.dumps(result.remote or {})
+                _keep_conflict(store, item.kind, item.record_id, item.body, remote, now)
+                # Later unsent edits of the same record were built on this one: they
+                # conflict too, so hold them back with both sides kept.
+                for later_id, later_body in store._rows(
+                    "SELECT id, body FROM outbox WHERE kind = ? AND record_id = ? AND seq > ? "
+                    "AND state IN ('waiting', 'sending')",
+                    [item.kind, item.record_id, item.seq],
+                ):
+                    if later_id in by_id:
+                        continue
+                    _keep_conflict(store, item.kind, item.record_id, later_body, remote, now)
+                    store.db.execute(
+                        "UPDATE outbox SET state = 'conflict', last_error = ? WHERE id = ?",
+                        ["built on an edit that conflicted with the central record", later_id],
+                    )
+            else:
+                state, error = QUARANTINED, f"{result.code}: {result.reason}"
+                tally.quarantined += 1
+            store.db.execute(
+                "UPDATE outbox SET state = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
+                [state, error, item.id],
+            )
+        store._audit(
+            now, "sync", "outbox", None,
+            f"pushed {len(by_id)}: {tally.accepted} accepted, {tally.already_had} already had, "
+            f"{tally.conflicts} conflicts, {tally.quarantined} quarantined",
+        )
+    return tally
+
+
+def _keep_conflict(store: Store, kind: str, record_id: str, local: str, remote: str, now: Any) -> None:
+    store.db.execute(
+        "INSERT INTO conflicts(id, kind, record_id, local_body, remote_body, detected_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [uuid7(), kind, record_id, local, remote, _iso(now)],
+    )
+
+
+def states(store: Store) -> dict[str, int]:
+    return dict(store._rows("SELECT state, count(*) FROM outbox GROUP BY state"))
+
+
+def record_sync_state(store: Store, record_id: str) -> str | None:
+    """What the desk shows beside a record: waiting, sending, synced or needs attention."""
+    rows = store._rows("SELECT state FROM outbox WHERE record_id = ? ORDER BY seq DESC LIMIT 1", [record_id])
+    return SHOWN.get(rows[0][0], rows[0][0]) if rows else None
+
+
+def quarantined(store: Store) -> list[OutboxItem]:
+    return store.outbox(state=QUARANTINED, limit=10_000)
+
+
+def requeue(store: Store, outbox_id: str) -> None:
+    """Send a quarantined item again (after the cause was put right centrally)."""
+    with store._save():
+        store.db.execute(
+            "UPDATE outbox SET state = 'waiting' WHERE id = ? AND state = 'quarantined'", [outbox_id]
+        )
+
+
+# --- conflicts --------------------------------------------------------------------------
+
+
+def conflicts(store: Store, open_only: bool = True) -> list[dict[str, Any]]:
+    where = " WHERE settled_at IS NULL" if open_only else ""
+    rows = store._rows(
+        "SELECT id, kind, record_id, local_body, remote_body, detected_at, settled_at, settled_by, resolution "
+        f"FROM conflicts{where} ORDER BY detected_at"
+    )
+    keys = ("id", "kind", "record_id", "local_body", "remote_body", "detected_at", "settled_at",
+            "settled_by", "resolution")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def settle(store: Store, conflict_id: str, resolution: str) -> None:
+    """Mark a conflict settled (the person re-applies what they keep as a normal edit)."""
+    with store._save() as now:
+        store.db.execute(
+            "UPDATE conflicts SET settled_at = ?, settled_by = ?, resolution = ? WHERE id = ? AND settled_at IS NULL",
+            [_iso(now), store._actor(), resolution, conflict_id],
+        )
+        store._audit(now, "settle", "conflict", conflict_id, resolution[:40])
+
+
+# --- pulled changes -----------------------------------------------------------------------
+
+
+@dataclass
+class PullTally:
+    people: int = 0
+    skipped: int = 0
+    reference: int = 0
+
+
+def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int) -> PullTally:
+    """Apply one pulled page and store the cursor that covers it, in one transaction.
+
+    Never deletes: a person the device has edited and not yet sent is left alone (the
+    edit goes up next time and the service keeps both sides if they clash).
+    """
+    tally = PullTally()
+    with store._save() as now:
+        seq = store._audit(now, "sync", "pull", None, f"{len(changes)} changes to cursor {new_cursor}")
+        for change in changes:
+            if change.kind == "person":
+                if _apply_person(store, change.body, seq):
+                    tally.people += 1
+                else:
+                    tally.skipped += 1
+            elif change.kind == "reference":
+                _apply_reference(store, change.body, now)
+                tally.reference += 1
+        _put(store, K_CURSOR, str(new_cursor))
+    if tally.people:
+        store._person_index = None  # rebuilt on the next search
+    return tally
+
+
+def _apply_person(store: Store, body: dict[str, Any], audit_seq: int) -> bool:
+    person = Person.model_validate(body)
+    local = store._rows("SELECT version, body FROM people WHERE id = ?", [person.id])
+    if local:
+        version, local_body = local[0]
+        if json.loads(local_body) == person.model_dump(mode="json"):
+            return False
+        unsent = store._rows(
+            "SELECT 1 FROM outbox WHERE kind = 'person' AND record_id = ? AND state IN ('waiting', 'sending') "
+            "LIMIT 1",
+            [person.id],
+        )
+        if version > person.version or (unsent and version >= person.version):
+            return False
+    text = person.model_dump_json()
+    store.db.execute(
+        "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, body, audit_seq) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+        "case_id = excluded.case_id, hub_code = excluded.hub_code, walk_in = excluded.walk_in, "
+        "needs_matching = excluded.needs_matching, allocated_pa = excluded.allocated_pa, body = excluded.body, "
+        "audit_seq = excluded.audit_seq",
+        [person.id, person.version, person.case_id, person.hub_code, int(person.walk_in),
+         int(person.needs_matching), person.allocated_pa, text, audit_seq],
+    )
+    store.db.execute(
+        "INSERT OR REPLACE INTO people_versions(id, version, body, audit_seq) VALUES (?, ?, ?, ?)",
+        [person.id, person.version, text, audit_seq],
+    )
+    return True
+
+
+def _apply_reference(store: Store, body: dict[str, Any], now: Any) -> None:
+    from hubdesk.sync.protocol import CentralReference
+
+    reference = CentralReference.model_validate(body)
+    store.set_reference(reference.device_reference())
+    for user in reference.users:
+        _put_user(store, user, now)
+
+
+def _put_user(store: Store, user: User, now: Any) -> None:
+    store._put_user(user, user.login, now, action="sync")
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

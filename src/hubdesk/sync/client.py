@@ -1,0 +1,312 @@
+"""The device's sync client: enrol, then push the outbox in order and pull changes since the cursor.
+
+Always push before pulling. Every request is signed with the device key kept inside the
+encrypted store. Resending is always safe (the service applies each outbox id at most
+once), so a dropped connection is retried with back-off, and a killed process simply
+syncs again: answers already stored are not asked for twice, and a pulled page is
+saved with its cursor in one transaction.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
+
+from hubdesk.store import sync_state
+from hubdesk.store.store import Store
+from hubdesk.sync.protocol import (
+    MAX_BATCH,
+    PAGE_SIZE,
+    PREFIX,
+    ChangesPage,
+    EnrolRequest,
+    EnrolResponse,
+    Ping,
+    PushItem,
+    PushRequest,
+    PushResponse,
+    b64,
+    sign_headers,
+)
+
+Progress = Callable[[str, int, int | None], None]
+
+
+class SyncError(Exception):
+    """A sync that could not finish; str() says what to do. Partial progress is kept."""
+
+    exit_code = 3
+
+
+class NotEnrolled(SyncError):
+    exit_code = 4
+
+
+class Refused(SyncError):
+    """The service refused the request (4xx): retrying the same will not help."""
+
+    exit_code = 2
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"The central record service refused the request ({status}): {detail}")
+        self.status = status
+        self.detail = detail
+
+
+class Unreachable(SyncError):
+    exit_code = 3
+
+
+@dataclass
+class SyncReport:
+    pushed: int = 0
+    accepted: int = 0
+    already_had: int = 0
+    conflicts: int = 0
+    quarantined: int = 0
+    pulled: int = 0
+    people: int = 0
+    cursor: int = 0
+    batches: int = 0
+    pages: int = 0
+    reset: bool = False
+    round_trips: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.conflicts or self.quarantined)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.needs_attention else 0
+
+    def line(self) -> str:
+        return (
+            f"Sent {self.pushed} ({self.accepted} new, {self.already_had} already there, "
+            f"{self.conflicts} conflicts, {self.quarantined} quarantined); "
+            f"received {self.pulled} changes ({self.people} people updated)."
+        )
+
+
+def _key(store: Store) -> Ed25519PrivateKey | None:
+    raw = sync_state.get(store, sync_state.K_KEY)
+    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw)) if raw else None
+
+
+def _transport_error(exc: Exception) -> str:
+    return f"could not reach the central record service ({type(exc).__name__})"
+
+
+class SyncClient:
+    """One device's conversation with the service. Belongs to the store's thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        server: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = 30.0,
+        retries: int = 3,
+        backoff: float = 0.5,
+        clock: Callable[[], float] = time.time,
+        progress: Progress | None = None,
+        verify: bool | str = True,
+    ) -> None:
+        self.store = store
+        self.server = (server or sync_state.get(store, sync_state.K_SERVER) or "").rstrip("/")
+        if not self.server:
+            raise NotEnrolled("This desk is not enrolled with a central record service: run `hubdesk enrol`")
+        self.clock = clock
+        self.retries = retries
+        self.backoff = backoff
+        self.progress = progress or (lambda phase, done, total: None)
+        self.http = httpx.Client(base_url=self.server, transport=transport, timeout=timeout, verify=verify)
+        self.round_trips = 0
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- requests -----------------------------------------------------------------------
+
+    def _user(self) -> str:
+        if self.store.user is None:
+            raise SyncError("Unlock as a user to sync: every request names the person acting")
+        return self.store.user.login
+
+    def request(self, method: str, path: str, payload: Any = None, params: dict[str, Any] | None = None,
+                *, key: Ed25519PrivateKey | None = None) -> httpx.Response:
+        """A signed request, retried with back-off when the connection fails or the service is busy."""
+        key = key or _key(self.store)
+        if key is None:
+            raise NotEnrolled("This desk has no device key: run `hubdesk enrol`")
+        user = self._user()
+        body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+        attempt = 0
+        while True:
+            attempt += 1
+            request = self.http.build_request(
+                method, path, content=body or None, params=params,
+                headers={"content-type": "application/json"} if body else None,
+            )
+            request.headers.update(sign_headers(
+                key, method=method, path=request.url.raw_path.decode("latin-1"),
+                device=sync_state.device_id(self.store), user=user, body=body,
+                at=int(self.clock()), nonce=secrets.token_urlsafe(18),
+            ))
+            try:
+                self.round_trips += 1
+                response = self.http.send(request)
+            except httpx.TransportError as exc:
+                if attempt > self.retries:
+                    raise Unreachable(_transport_error(exc).capitalize() + "; what was sent is kept") from None
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                if attempt > self.retries:
+                    raise Unreachable(f"The central record service is failing ({response.status_code})")
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+                continue
+            if response.status_code >= 400:
+                raise Refused(response.status_code, _detail(response))
+            return response
+
+    def ping(self) -> Ping:
+        return Ping.model_validate_json(self.request("GET", f"{PREFIX}/ping").content)
+
+    # --- push then pull -------------------------------------------------------------------
+
+    def push(self, report: SyncReport | None = None, batch_size: int = MAX_BATCH) -> SyncReport:
+        report = report or SyncReport()
+        hub = self.store.hub_code
+        total = self.store.outbox_waiting()
+        done = 0
+        after = 0
+        self.progress("push", 0, total)
+        while True:
+            items = sync_state.pending(self.store, batch_size, after)
+            if not items:
+                break
+            sync_state.mark_sending(self.store, [i.id for i in items])
+            payload = PushRequest(
+                hub_code=hub,
+                items=[PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body),
+                                created_at=_created_at(self.store, i.id)) for i in items],
+            ).model_dump(mode="json")
+            try:
+                response = self.request("POST", f"{PREFIX}/push", payload)
+            except Refused as exc:
+                if exc.status == 413 and batch_size > 1:
+                    batch_size = max(1, batch_size // 2)
+                    continue
+                raise
+            answer = PushResponse.model_validate_json(response.content)
+            tally = sync_state.record_results(self.store, items, answer.results)
+            report.accepted += tally.accepted
+            report.already_had += tally.already_had
+            report.conflicts += tally.conflicts
+            report.quarantined += tally.quarantined
+            report.pushed += len(items)
+            report.batches += 1
+            done += len(items)
+            after = items[-1].seq
+            self.progress("push", done, max(total, done))
+        return report
+
+    def pull(self, report: SyncReport | None = None, page_size: int = PAGE_SIZE) -> SyncReport:
+        report = report or SyncReport()
+        since = sync_state.cursor(self.store)
+        self.progress("pull", 0, None)
+        while True:
+            response = self.request("GET", f"{PREFIX}/changes", params={"since": since, "limit": page_size})
+            try:
+                page = ChangesPage.model_validate_json(response.content)
+            except ValidationError:
+                raise SyncError("The service sent changes this desk cannot read; nothing was applied") from None
+            if page.reset:
+                report.reset = True
+                report.notes.append("The service did not know this desk's place; fetched everything again")
+            tally = sync_state.apply_changes(self.store, page.changes, page.cursor)
+            report.pulled += len(page.changes)
+            report.people += tally.people
+            report.pages += 1
+            since = page.cursor
+            self.progress("pull", report.pulled, None)
+            if not page.more:
+                break
+        report.cursor = since
+        return report
+
+    def sync(self) -> SyncReport:
+        """Push everything waiting, then pull everything new. Safe to run again after any failure."""
+        report = SyncReport()
+        self.push(report)
+        self.pull(report)
+        sync_state.put(self.store, **{sync_state.K_LAST_SYNC: str(int(self.clock()))})
+        report.round_trips = self.round_trips
+        return report
+
+
+def _created_at(store: Store, outbox_id: str) -> str:
+    rows = store._rows("SELECT created_at FROM outbox WHERE id = ?", [outbox_id])
+    return rows[0][0]
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail) if detail else response.reason_phrase
+
+
+def enrol(
+    store: Store,
+    server: str,
+    code: str,
+    *,
+    label: str = "",
+    transport: httpx.BaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+    verify: bool | str = True,
+) -> EnrolResponse:
+    """Make the device key (kept only inside the encrypted store) and register it with a code.
+
+    The key is saved before it is sent, so a lost answer can be retried with the same code.
+    """
+    server = server.rstrip("/")
+    if not server.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
+        raise SyncError("Use an https:// address (plain http only for a service on this machine)")
+    key = _key(store)
+    current = sync_state.get(store, sync_state.K_SERVER)
+    if sync_state.enrolled(store) and current == server:
+        raise SyncError("This desk is already enrolled with that service")
+    if key is None or current != server:
+        key = Ed25519PrivateKey.generate()
+        sync_state.put(store, **{sync_state.K_KEY: key.private_bytes_raw().hex(), sync_state.K_SERVER: server})
+    public = b64(key.public_key().public_bytes_raw())
+    body = EnrolRequest(code=code.strip(), device_id=sync_state.device_id(store), hub_code=store.hub_code,
+                        public_key=public, label=label or f"{store.hub_code} desk {store.device_no}")
+    client = SyncClient(store, server=server, transport=transport, clock=clock, verify=verify)
+    try:
+        response = client.request("POST", f"{PREFIX}/enrol", body.model_dump(mode="json"), key=key)
+    finally:
+        client.close()
+    answer = EnrolResponse.model_validate_json(response.content)
+    sync_state.put(store, **{sync_state.K_ENROLLED: answer.enrolled_at.isoformat()})
+    return answer

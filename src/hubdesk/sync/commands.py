@@ -1,0 +1,75 @@
+"""`hubdesk enrol` and `hubdesk sync`: parsers and handlers for the CLI to wire in.
+
+Each handler takes (args, store) for an unlocked store and returns the exit status:
+0 done; 1 done, but some records need attention (conflicts or quarantined);
+2 refused by the service; 3 service unreachable (progress kept, run again); 4 not enrolled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from hubdesk.store.store import Store
+from hubdesk.sync.client import SyncClient, SyncError, enrol
+
+
+def add_parsers(subparsers: Any) -> None:
+    """Add `enrol` and `sync` to the CLI's subparsers; each sets `store_command`."""
+    p = subparsers.add_parser("enrol", help="Enrol this desk with the central record service")
+    p.add_argument("--server", required=True, help="The service's address, e.g. https://records.example.gov.uk")
+    p.add_argument("--code", required=True, help="The one-time code from `hubdesk-central enrol`")
+    p.add_argument("--label", default="", help="A name for this desk in the service's device list")
+    p.add_argument("--ca", default=None, help="A CA bundle to trust for the service's TLS certificate")
+    p.set_defaults(store_command=run_enrol)
+
+    s = subparsers.add_parser("sync", help="Send what is waiting, then fetch caseload and reference changes")
+    s.add_argument("--to-file", default=None, metavar="F",
+                   help="Write the push as an encrypted, signed bundle instead (not built yet)")
+    s.add_argument("--quiet", action="store_true", help="No progress line; only the outcome")
+    s.add_argument("--ca", default=None, help="A CA bundle to trust for the service's TLS certificate")
+    s.set_defaults(store_command=run_sync)
+
+
+def run_enrol(args: argparse.Namespace, store: Store) -> int:
+    try:
+        answer = enrol(store, args.server, args.code, label=args.label, verify=args.ca or True)
+    except SyncError as exc:
+        print(f"Not enrolled: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(f"Enrolled this desk as device {answer.device_id} at hub {answer.hub_code}.")
+    return 0
+
+
+def _progress_line(quiet: bool):
+    def show(phase: str, done: int, total: int | None) -> None:
+        if quiet:
+            return
+        what = "Sending" if phase == "push" else "Receiving"
+        of = f" of {total}" if total is not None else ""
+        print(f"\r{what} {done}{of}...", end="", file=sys.stderr, flush=True)
+
+    return show
+
+
+def run_sync(args: argparse.Namespace, store: Store) -> int:
+    if getattr(args, "to_file", None):
+        print("Sync to a file is not available yet; connect to the service instead.", file=sys.stderr)
+        return 2
+    try:
+        with SyncClient(store, progress=_progress_line(args.quiet), verify=args.ca or True) as client:
+            report = client.sync()
+    except SyncError as exc:
+        if not args.quiet:
+            print(file=sys.stderr)
+        print(f"Sync did not finish: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if not args.quiet:
+        print(file=sys.stderr)
+    print(report.line())
+    for note in report.notes:
+        print(note)
+    if report.needs_attention:
+        print("Some records need attention: see the conflicts and quarantined records on the desk.")
+    return report.exit_code

@@ -1,0 +1,226 @@
+"""The sync protocol (API v1): message models and request signing, shared by device and service.
+
+A request is signed by the device's Ed25519 key over a canonical text naming the
+method, the path (with its query), the time, a one-use nonce, the device, the acting
+user and the SHA-256 of the body. The service refuses a request whose time is more
+than five minutes from its own clock, or whose nonce it has seen before.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from hubdesk.domain.models import (
+    ContactPurpose,
+    Hub,
+    PaymentCategory,
+    Person,
+    ReferenceData,
+    SessionType,
+    User,
+)
+from hubdesk.domain.text import HubCode, Login
+
+API = "v1"
+PREFIX = f"/{API}"
+MAX_SKEW_SECONDS = 300
+MAX_BATCH = 500
+PAGE_SIZE = 500
+MAX_BODY_BYTES = 8 * 1024 * 1024
+
+H_DEVICE = "x-hubdesk-device"
+H_USER = "x-hubdesk-user"
+H_TIME = "x-hubdesk-time"
+H_NONCE = "x-hubdesk-nonce"
+H_SIGNATURE = "x-hubdesk-signature"
+SIGNED_HEADERS = (H_DEVICE, H_USER, H_TIME, H_NONCE, H_SIGNATURE)
+
+# What a device pushes: the outbox kinds the store writes.
+KINDS = ("person", "contact", "payment", "payment_decision", "reversal", "session", "attendance")
+Kind = Literal["person", "contact", "payment", "payment_decision", "reversal", "session", "attendance"]
+
+DeviceId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+OutboxId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class Message(BaseModel):
+    """Protocol messages refuse unknown fields: a typo in a payload is an error, not a drop."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+
+# --- signing ---------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def body_digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+def canonical(method: str, path: str, at: str, nonce: str, device: str, user: str, body: bytes) -> bytes:
+    """The exact bytes a device signs and the service verifies."""
+    return "\n".join(
+        ["hubdesk-" + API, method.upper(), path, at, nonce, device, user, body_digest(body)]
+    ).encode()
+
+
+def sign_headers(
+    key: Ed25519PrivateKey,
+    *,
+    method: str,
+    path: str,
+    device: str,
+    user: str,
+    body: bytes,
+    at: int,
+    nonce: str,
+) -> dict[str, str]:
+    text = canonical(method, path, str(at), nonce, device, user, body)
+    return {
+        H_DEVICE: device,
+        H_USER: user,
+        H_TIME: str(at),
+        H_NONCE: nonce,
+        H_SIGNATURE: b64(key.sign(text)),
+    }
+
+
+def verify(public_key: bytes, signature: str, text: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(unb64(signature), text)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def canonical_json(data: Any) -> str:
+    """One spelling of a JSON value, so the same record always hashes the same."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_hash(kind: str, record_id: str, body: Any) -> str:
+    return hashlib.sha256(canonical_json([kind, record_id, body]).encode()).hexdigest()
+
+
+# --- enrolment -------------------------------------------------------------------------
+
+
+class EnrolRequest(Message):
+    code: Annotated[str, Field(min_length=4, max_length=64)]
+    device_id: DeviceId
+    hub_code: HubCode
+    public_key: Annotated[str, Field(min_length=40, max_length=48, description="Ed25519, base64url")]
+    label: Annotated[str, Field(max_length=80)] = ""
+
+
+class EnrolResponse(Message):
+    device_id: str
+    hub_code: str
+    enrolled_at: AwareDatetime
+
+
+# --- push ------------------------------------------------------------------------------
+
+
+class PushItem(Message):
+    id: OutboxId = Field(description="The outbox row's UUIDv7; applied at most once")
+    seq: int = Field(ge=1, description="The device's change number")
+    kind: Kind
+    record_id: Annotated[str, Field(min_length=1, max_length=64)]
+    body: dict[str, Any]
+    created_at: AwareDatetime
+
+
+class PushRequest(Message):
+    hub_code: HubCode
+    items: Annotated[list[PushItem], Field(max_length=MAX_BATCH)]
+
+
+class ItemStatus(StrEnum):
+    ACCEPTED = "accepted"
+    ALREADY_HAD = "already_had"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class ItemResult(Message):
+    id: str
+    status: ItemStatus
+    code: int = Field(description="201 accepted, 200 already had, 409 conflict or id reused, 422 invalid")
+    reason: str | None = None
+    remote: dict[str, Any] | None = Field(None, description="The service's version, on a conflict")
+
+
+class PushResponse(Message):
+    results: list[ItemResult]
+    cursor: int = Field(description="The service's change sequence after this push")
+
+
+# --- pull ------------------------------------------------------------------------------
+
+
+class CentralReference(Message):
+    """Reference data as the central record holds it: the device's ReferenceData, plus users."""
+
+    hubs: tuple[Hub, ...] = ()
+    users: tuple[User, ...] = ()
+    session_types: tuple[SessionType, ...] = ()
+    contact_purposes: tuple[ContactPurpose, ...] = ()
+    payment_categories: tuple[PaymentCategory, ...] = ()
+    example: bool = False
+
+    def device_reference(self) -> ReferenceData:
+        return ReferenceData(
+            hubs=self.hubs,
+            session_types=self.session_types,
+            contact_purposes=self.contact_purposes,
+            payment_categories=self.payment_categories,
+            example=self.example,
+        )
+
+
+class Change(Message):
+    seq: int
+    kind: Literal["person", "reference"]
+    record_id: str
+    body: dict[str, Any]
+
+
+class ChangesPage(Message):
+    changes: list[Change]
+    cursor: int = Field(description="Pass as `since` for the next page")
+    more: bool
+    reset: bool = Field(False, description="The cursor given was ahead of the service: replayed from 0")
+
+
+class Ping(Message):
+    device_id: str
+    hub_code: str
+    user: Login
+    cursor: int
+    server_time: datetime
+
+
+class ErrorBody(Message):
+    detail: str
+    errors: list[dict[str, str]] = []
+
+
+def person_from(body: dict[str, Any]) -> Person:
+    return Person.model_validate(body)

@@ -1,0 +1,315 @@
+"""The central record service's HTTP API (v1): enrolment, signed push and pull, OpenAPI.
+
+Signatures are checked by an ASGI middleware before FastAPI parses anything, so an
+unsigned or oversized request is refused without its body being read as JSON, and a
+malformed body from a genuine device is answered 422 naming the field, never 500.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from hubcentral.storage import CentralStore, Device, EnrolmentRefused
+from hubdesk.sync.protocol import (
+    H_DEVICE,
+    H_NONCE,
+    H_SIGNATURE,
+    H_TIME,
+    H_USER,
+    MAX_BODY_BYTES,
+    MAX_SKEW_SECONDS,
+    PAGE_SIZE,
+    PREFIX,
+    SIGNED_HEADERS,
+    CentralReference,
+    ChangesPage,
+    EnrolRequest,
+    EnrolResponse,
+    ErrorBody,
+    Ping,
+    PushRequest,
+    PushResponse,
+    canonical,
+    unb64,
+    verify,
+)
+
+log = logging.getLogger("hubcentral")
+ENROL_PATH = f"{PREFIX}/enrol"
+UNSIGNED = {f"{PREFIX}/health"}
+_LOGIN = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
+_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+class AuthError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Auth:
+    device_id: str
+    user: str
+    device: Device | None
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Service:
+    """The checks every signed request passes, over one CentralStore."""
+
+    def __init__(self, store: CentralStore, *, clock: Callable[[], datetime] = utcnow,
+                 max_body: int = MAX_BODY_BYTES) -> None:
+        self.store = store
+        self.clock = clock
+        self.max_body = max_body
+
+    def authenticate(self, method: str, target: str, headers: dict[str, str], body: bytes,
+                     enrol: bool) -> Auth | None:
+        missing = [h for h in SIGNED_HEADERS if not headers.get(h)]
+        public_key: bytes | None = None
+        device: Device | None = None
+        if enrol:
+            # Enrolment is signed with the key it registers: proof the device holds it.
+            try:
+                data = json.loads(body)
+                key_text, body_device = data["public_key"], data["device_id"]
+                assert isinstance(key_text, str) and isinstance(body_device, str)
+                public_key = unb64(key_text)
+                assert len(public_key) == 32
+            except Exception:
+                return None  # FastAPI answers 422 for the body; the endpoint refuses without auth
+            if missing:
+                raise AuthError(401, f"The request is not signed: missing {', '.join(missing)}")
+            if headers[H_DEVICE] != body_device:
+                raise AuthError(401, "The signing device is not the device being enrolled")
+        else:
+            if missing:
+                raise AuthError(401, f"The request is not signed: missing {', '.join(missing)}")
+            device = self.store.device(headers[H_DEVICE])
+            if device is None:
+                raise AuthError(401, "Unknown device: enrol it with a code from the central admin first")
+            if device.revoked_at is not None:
+                raise AuthError(403, "This device has been revoked; ask the central admin to enrol it again")
+            public_key = unb64(device.public_key)
+        now = self.clock()
+        try:
+            at = int(headers[H_TIME])
+        except ValueError:
+            raise AuthError(401, f"{H_TIME} must be whole seconds since 1970 (UTC)") from None
+        skew = abs(now.timestamp() - at)
+        if skew > MAX_SKEW_SECONDS:
+            raise AuthError(
+                401, f"The request's time is {int(skew)} seconds from the service's clock "
+                "(more than 5 minutes): stale, or the device's clock is wrong")
+        nonce = headers[H_NONCE]
+        if not _NONCE.match(nonce):
+            raise AuthError(401, f"{H_NONCE} must be 16 to 64 letters, digits, - or _")
+        user = headers[H_USER]
+        text = canonical(method, target, str(at), nonce, headers[H_DEVICE], user, body)
+        if not verify(public_key, headers[H_SIGNATURE], text):
+            raise AuthError(401, "The signature does not match the request (wrong key, or the request was altered)")
+        if not self.store.use_nonce(headers[H_DEVICE], nonce, now):
+            raise AuthError(401, "Replayed request: this nonce has already been used")
+        if not _LOGIN.match(user):
+            raise AuthError(403, f"{H_USER} must name a user login")
+        if not enrol and not self.store.active_user(user):
+            raise AuthError(403, f"User {user} is not an active user in the central reference data")
+        return Auth(device_id=headers[H_DEVICE], user=user, device=device)
+
+
+async def _send_json(send: Callable[..., Any], status: int, payload: dict[str, Any]) -> None:
+    data = json.dumps(payload).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _too_large(send: Callable[..., Any], limit: int) -> None:
+    await _send_json(send, 413, {"detail": f"The request body is larger than {limit} bytes; send smaller batches"})
+
+
+class SignedRequests:
+    """ASGI middleware: size limit, then signature, time, nonce, device and user."""
+
+    def __init__(self, app: Any, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or not path.startswith(PREFIX + "/") or path in UNSIGNED:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        limit = self.service.max_body
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _too_large(send, limit)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await _too_large(send, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        raw_path = scope.get("raw_path") or path.encode()
+        target = raw_path.decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        try:
+            auth = await run_in_threadpool(
+                self.service.authenticate, scope["method"], target, headers, body, path == ENROL_PATH
+            )
+        except AuthError as exc:
+            log.info("refused %s %s: %s", scope["method"], path, exc.status)
+            await _send_json(send, exc.status, {"detail": exc.message})
+            return
+        scope = dict(scope)
+        scope["hubdesk.auth"] = auth
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _auth(request: Request) -> Auth:
+    auth = request.scope.get("hubdesk.auth")
+    if auth is None:
+        raise HTTPException(401, "The request is not signed")
+    return auth
+
+
+def signed(
+    request: Request,
+    x_hubdesk_device: Annotated[str, Header(description="The enrolled device's id")],
+    x_hubdesk_user: Annotated[str, Header(description="The login of the user acting on the device")],
+    x_hubdesk_time: Annotated[str, Header(description="Seconds since 1970 UTC; within 5 minutes")],
+    x_hubdesk_nonce: Annotated[str, Header(description="16-64 characters, never reused")],
+    x_hubdesk_signature: Annotated[str, Header(
+        description="base64url Ed25519 signature of the canonical request text")],
+) -> Auth:
+    """Documents the signed headers; the middleware has already checked them."""
+    return _auth(request)
+
+
+Signed = Annotated[Auth, Depends(signed)]
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Unsigned, badly signed, stale, replayed or unknown device"},
+    403: {"model": ErrorBody, "description": "Revoked device, unknown user or foreign hub"},
+    413: {"model": ErrorBody, "description": "Body too large"},
+    422: {"model": ErrorBody, "description": "Malformed JSON or a wrong field: the field is named"},
+}
+
+
+def make_app(service: Service) -> FastAPI:
+    app = FastAPI(
+        title="hubdesk central record service",
+        version="1",
+        description=(
+            "Hub devices enrol with a one-time code, then sign every request with their Ed25519 key "
+            "over `hubdesk-v1\\nMETHOD\\nPATH?QUERY\\nTIME\\nNONCE\\nDEVICE\\nUSER\\nSHA256(body)`."
+        ),
+    )
+    app.add_middleware(SignedRequests, service=service)  # type: ignore[arg-type]
+    store = service.store
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # Never echo the input: a payload may hold personal data.
+        errors = []
+        for err in exc.errors():
+            loc = [str(p) for p in err.get("loc", ())]
+            field = ".".join(loc) or "body"
+            message = "Not valid JSON" if err.get("type") == "json_invalid" else str(err.get("msg", "invalid"))
+            errors.append({"field": field, "message": message})
+        names = ", ".join(e["field"] for e in errors[:5])
+        return JSONResponse(status_code=422, content={"detail": f"Invalid request: {names}", "errors": errors})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
+        return JSONResponse(status_code=500, content={"detail": "The service failed; nothing was half-applied"})
+
+    @app.get(f"{PREFIX}/health", tags=["service"])
+    def health() -> dict[str, str]:
+        """Unsigned: is the service up, and which API does it speak."""
+        return {"status": "ok", "api": PREFIX.strip("/")}
+
+    @app.post(f"{PREFIX}/enrol", status_code=201, response_model=EnrolResponse, tags=["devices"],
+              responses={**REFUSALS, 409: {"model": ErrorBody, "description": "Code already used"}})
+    def enrol(request: Request, body: EnrolRequest, auth: Signed) -> EnrolResponse:
+        """Register the device's public key with a one-time code made by `hubdesk-central enrol`."""
+        try:
+            device = store.enrol(body.code, body.device_id, body.hub_code, body.public_key, body.label,
+                                 service.clock())
+        except EnrolmentRefused as exc:
+            status = 409 if "already" in str(exc) else 403
+            raise HTTPException(status, str(exc)) from None
+        return EnrolResponse(device_id=device.device_id, hub_code=device.hub_code,
+                             enrolled_at=datetime.fromisoformat(device.enrolled_at))
+
+    @app.get(f"{PREFIX}/ping", response_model=Ping, tags=["sync"], responses=REFUSALS)
+    def ping(auth: Signed) -> Ping:
+        """A cheap signed check: is the service reachable and does it know this device."""
+        assert auth.device is not None
+        return Ping(device_id=auth.device_id, hub_code=auth.device.hub_code, user=auth.user,
+                    cursor=store.head(), server_time=service.clock())
+
+    @app.post(f"{PREFIX}/push", response_model=PushResponse, tags=["sync"], responses=REFUSALS)
+    def push(body: PushRequest, auth: Signed) -> PushResponse:
+        """Apply outbox items at most once each; answer per item."""
+        assert auth.device is not None
+        if body.hub_code != auth.device.hub_code:
+            raise HTTPException(
+                403, f"This device is enrolled at hub {auth.device.hub_code}, not {body.hub_code}: nothing stored")
+        results, head = store.push(auth.device, auth.user, body.items, service.clock())
+        return PushResponse(results=results, cursor=head)
+
+    @app.get(f"{PREFIX}/changes", response_model=ChangesPage, tags=["sync"], responses=REFUSALS)
+    def changes(auth: Signed, since: Annotated[int, Query(ge=0)] = 0,
+                limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE) -> ChangesPage:
+        """Caseload and reference changes after `since`, oldest first, a page at a time."""
+        return store.changes(since, limit)
+
+    @app.get(f"{PREFIX}/reference", response_model=CentralReference, tags=["sync"], responses=REFUSALS)
+    def reference(auth: Signed) -> CentralReference:
+        """The current reference data (hubs, users and roles, codes, payment limits)."""
+        return store.reference() or CentralReference()
+
+    return app
+
+
+def build(db: str, **kwargs: Any) -> tuple[FastAPI, Service]:
+    service = Service(CentralStore.open(db), **kwargs)
+    return make_app(service), service

@@ -1,0 +1,395 @@
+"""`hubdesk-central`: run the central record service and administer it.
+
+Every command takes `--db`: a SQLite file path or a `postgresql://` URL (default
+HUBDESK_CENTRAL_DB, else central.db in the platform's data directory).
+
+Caseload CSV (`caseload load FILE.csv`), one row per care leaver, keyed by case_id;
+a header row names the columns, in any order:
+  case_id           required; letters, digits or '-' (the case management system's id)
+  first_name        required
+  last_name         optional
+  preferred_name    optional
+  date_of_birth     required; YYYY-MM-DD
+  hub_code          required; e.g. DEW, N11
+  legal_status      eligible | relevant | former_relevant | qualifying | former_relevant_education
+  allocated_pa      the PA's login, or blank for none
+  uasc, young_parent, staying_put, custody    yes/no (also true/false, 1/0; blank is no)
+  expected_contact_days   1-366, or blank
+  alerts            "kind: text" items separated by '|'; kind is risk,
+                    do_not_disclose_address, interpreter_needed, contact_preference or other
+  phone, email, address   optional contact details
+Any other column is an error. A bad row is reported by line and field, and then
+nothing of the file is loaded. A row whose case_id is known updates that person
+(a new version, pulled by the hub devices); an unchanged row changes nothing.
+
+Reference file (`reference set FILE`): JSON with hubs, users, session_types,
+contact_purposes, payment_categories (each a list of objects as in the API's
+CentralReference schema) and example (true for demo data).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import re
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from hubcentral.storage import MODELS, CaseloadError, CentralStore
+from hubdesk.domain.errors import field_errors
+from hubdesk.domain.models import Person
+from hubdesk.sync.protocol import CentralReference
+
+CASELOAD_COLUMNS = (
+    "case_id", "first_name", "last_name", "preferred_name", "date_of_birth", "hub_code", "legal_status",
+    "allocated_pa", "uasc", "young_parent", "staying_put", "custody", "expected_contact_days", "alerts",
+    "phone", "email", "address",
+)
+REQUIRED = ("case_id", "first_name", "date_of_birth", "hub_code")
+FLAGS = ("uasc", "young_parent", "staying_put", "custody")
+CONTACT = ("phone", "email", "address")
+EXPORT_KINDS = ("contact", "payment", "payment_decision", "reversal", "session", "attendance", "person")
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def default_db() -> str:
+    env = os.environ.get("HUBDESK_CENTRAL_DB")
+    if env:
+        return env
+    import platformdirs
+
+    return str(Path(platformdirs.user_data_dir("hubdesk-central", appauthor=False)) / "central.db")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _open(args: argparse.Namespace) -> CentralStore:
+    return CentralStore.open(args.db or default_db())
+
+
+# --- caseload ---------------------------------------------------------------------------
+
+
+class _Bad(Exception):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def _flag(field: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("", "no", "n", "false", "0"):
+        return False
+    if value in ("yes", "y", "true", "1"):
+        return True
+    raise _Bad(field, "Must be yes or no")
+
+
+def caseload_row(row: dict[str, str]) -> dict[str, Any]:
+    """One CSV row as Person fields (without id and version)."""
+    data: dict[str, Any] = {}
+    contact: dict[str, str] = {}
+    for column, raw in row.items():
+        text = (raw or "").strip()
+        if column in FLAGS:
+            data[column] = _flag(column, text)
+        elif column in CONTACT:
+            if text:
+                contact[column] = text
+        elif column == "alerts":
+            alerts = []
+            for part in filter(None, (p.strip() for p in text.split("|"))):
+                kind, sep, what = part.partition(":")
+                if not sep or not what.strip():
+                    raise _Bad("alerts", "Each alert is 'kind: text', separated by '|'")
+                alerts.append({"kind": kind.strip(), "text": what.strip()})
+            data["alerts"] = alerts
+        elif column == "expected_contact_days":
+            if text:
+                if not text.isdigit():
+                    raise _Bad(column, "Must be a whole number")
+                data[column] = int(text)
+            else:
+                data[column] = None
+        elif text:
+            data[column] = text
+        elif column not in REQUIRED:
+            data[column] = None
+    if contact:
+        data["contact"] = contact
+    return data
+
+
+def read_caseload(path: Path) -> list[dict[str, Any]]:
+    """Read and check the whole file; raise CaseloadError naming every bad line and field."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseloadError([f"Cannot read {path.name}: {type(exc).__name__}"]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in CASELOAD_COLUMNS]
+    missing = [c for c in REQUIRED if c not in header]
+    if unknown or missing:
+        problems = [f"line 1: unknown column {c!r}" for c in unknown]
+        problems += [f"line 1: missing column {c!r}" for c in missing]
+        raise CaseloadError(problems)
+    problems: list[str] = []
+    people: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        if None in row:
+            problems.append(f"line {line}: more values than columns")
+            continue
+        try:
+            data = caseload_row(row)
+            Person.model_validate({**data, "version": 1})
+        except _Bad as bad:
+            problems.append(f"line {line}, {bad.field}: {bad.message}")
+            continue
+        except ValidationError as exc:
+            for field, message in field_errors(exc).items():
+                problems.append(f"line {line}, {field or 'row'}: {message}")
+            continue
+        case_id = data["case_id"]
+        if case_id in seen:
+            problems.append(f"line {line}, case_id: the same case id is on line {seen[case_id]}")
+            continue
+        seen[case_id] = line
+        people.append(data)
+    if problems:
+        raise CaseloadError(problems)
+    return people
+
+
+# --- export -------------------------------------------------------------------------------
+
+
+def _since(text: str | None) -> str | None:
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise SystemExit(f"--since must be a date like 2026-11-23 (got {text!r})") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _csv(rows: list[dict[str, Any]]) -> str:
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
+    return out.getvalue()
+
+
+def export(store: CentralStore, what: str, since: str | None, fmt: str) -> str:
+    kinds = EXPORT_KINDS if what == "all" else (what,)
+    data = {kind: store.records(kind, since) for kind in kinds}
+    if fmt == "json":
+        return json.dumps(data if what == "all" else data[what], indent=2, ensure_ascii=False) + "\n"
+    if what == "all":
+        raise SystemExit("--format csv exports one kind at a time: give --what contact, payment, ...")
+    return _csv(data[what])
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def _duration(text: str) -> timedelta:
+    match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError("give a duration like 30m, 24h or 7d")
+    n, unit = int(match[1]), match[2]
+    return timedelta(minutes=n) if unit == "m" else timedelta(hours=n) if unit == "h" else timedelta(days=n)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hubcentral.app import build
+
+    if (args.tls_cert is None) != (args.tls_key is None):
+        print("Give both --tls-cert and --tls-key, or neither", file=sys.stderr)
+        return 2
+    if args.tls_cert is None and args.host not in LOOPBACK:
+        print("Plain HTTP is only for loopback: give --tls-cert and --tls-key to serve on "
+              f"{args.host}", file=sys.stderr)
+        return 2
+    app, service = build(args.db or default_db())
+    print(f"Serving the central record from {service.store.engine} on "
+          f"{'https' if args.tls_cert else 'http'}://{args.host}:{args.port}/v1/", file=sys.stderr)
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
+                    log_level=args.log_level, access_log=False)
+    finally:
+        service.store.close()
+    return 0
+
+
+def cmd_enrol(args: argparse.Namespace) -> int:
+    store = _open(args)
+    hub = args.hub.strip().upper()
+    ref = store.reference()
+    if ref is not None and ref.hubs and hub not in {h.code for h in ref.hubs}:
+        print(f"No hub {hub} in the reference data; known: {', '.join(h.code for h in ref.hubs)}", file=sys.stderr)
+        return 2
+    now = _now()
+    code = store.make_enrolment_code(hub, now + args.expires, now)
+    print(code)
+    print(f"One-time code for a desk at hub {hub}; it expires {(now + args.expires):%d %b %Y %H:%M} UTC.",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_caseload_load(args: argparse.Namespace) -> int:
+    try:
+        people = read_caseload(Path(args.file))
+    except CaseloadError as exc:
+        print(f"Nothing loaded from {Path(args.file).name}:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    store = _open(args)
+    try:
+        new, changed, same = store.load_caseload(people, _now())
+    except ValidationError as exc:
+        print(f"Nothing loaded: {'; '.join(f'{k}: {v}' for k, v in field_errors(exc).items())}", file=sys.stderr)
+        return 1
+    print(f"Loaded {len(people)} rows: {new} new, {changed} changed, {same} unchanged.")
+    return 0
+
+
+def cmd_reference_set(args: argparse.Namespace) -> int:
+    try:
+        reference = CentralReference.model_validate_json(Path(args.file).read_bytes())
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    except ValidationError as exc:
+        print("Reference data not set:", file=sys.stderr)
+        for err in exc.errors(include_input=False, include_url=False):
+            print(f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)
+        return 1
+    seq = _open(args).set_reference(reference, _now())
+    print(f"Reference data set (change {seq}): {len(reference.hubs)} hubs, {len(reference.users)} users, "
+          f"{len(reference.payment_categories)} payment categories.")
+    return 0
+
+
+def cmd_reference_show(args: argparse.Namespace) -> int:
+    reference = _open(args).reference()
+    if reference is None:
+        print("No reference data yet: load it with `hubdesk-central reference set FILE`", file=sys.stderr)
+        return 1
+    print(reference.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    text = export(_open(args), args.what, _since(args.since), args.format)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_devices_list(args: argparse.Namespace) -> int:
+    devices = _open(args).devices()
+    if not devices:
+        print("No devices enrolled.")
+    for d in devices:
+        state = f"revoked {d.revoked_at[:16]}" if d.revoked_at else "active"
+        print(f"{d.device_id}  {d.hub_code:<8} {state:<24} enrolled {d.enrolled_at[:16]}  "
+              f"last seen {(d.last_seen_at or 'never')[:16]}  {d.label}")
+    return 0
+
+
+def cmd_devices_revoke(args: argparse.Namespace) -> int:
+    if not _open(args).revoke(args.device_id, _now()):
+        print(f"No device {args.device_id}", file=sys.stderr)
+        return 1
+    print(f"Revoked {args.device_id}: its requests are refused from now on.")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument("--db", default=argparse.SUPPRESS,
+                    help="SQLite file or postgresql:// URL (default HUBDESK_CENTRAL_DB, else the data dir)")
+    p = argparse.ArgumentParser(prog="hubdesk-central", description="The hubdesk central record service.")
+    p.add_argument("--db", default=None, help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", parents=[db], help="Run the HTTP API")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--tls-cert", default=None)
+    s.add_argument("--tls-key", default=None)
+    s.add_argument("--log-level", default="info")
+    s.set_defaults(func=cmd_serve)
+
+    e = sub.add_parser("enrol", parents=[db], help="Make a one-time enrolment code for a hub device")
+    e.add_argument("--hub", required=True)
+    e.add_argument("--expires", type=_duration, default=timedelta(hours=24), help="e.g. 30m, 24h, 7d")
+    e.set_defaults(func=cmd_enrol)
+
+    c = sub.add_parser("caseload", help="The caseload (care leavers) devices pull")
+    csub = c.add_subparsers(dest="action", required=True)
+    cl = csub.add_parser("load", parents=[db], help="Load a CSV from the case management system")
+    cl.add_argument("file")
+    cl.set_defaults(func=cmd_caseload_load)
+
+    r = sub.add_parser("reference", help="Hubs, users and roles, codes, payment categories and limits")
+    rsub = r.add_subparsers(dest="action", required=True)
+    rs = rsub.add_parser("set", parents=[db], help="Replace reference data from a JSON file")
+    rs.add_argument("file")
+    rs.set_defaults(func=cmd_reference_set)
+    rsub.add_parser("show", parents=[db], help="Print the reference data").set_defaults(func=cmd_reference_show)
+
+    x = sub.add_parser("export", parents=[db], help="Export records for the case management system")
+    x.add_argument("--what", choices=(*EXPORT_KINDS, "all"), default="all")
+    x.add_argument("--since", default=None, help="Received on or after this date (YYYY-MM-DD)")
+    x.add_argument("--format", choices=("json", "csv"), default="json")
+    x.add_argument("--out", default=None, help="Write to this file instead of standard output")
+    x.set_defaults(func=cmd_export)
+
+    d = sub.add_parser("devices", help="Enrolled hub devices")
+    dsub = d.add_subparsers(dest="action", required=True)
+    dsub.add_parser("list", parents=[db]).set_defaults(func=cmd_devices_list)
+    dr = dsub.add_parser("revoke", parents=[db])
+    dr.add_argument("device_id")
+    dr.set_defaults(func=cmd_devices_revoke)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+__all__ = ["MODELS", "main"]

@@ -1,0 +1,682 @@
+"""The central record's storage: one interface (CentralStore), two engines (SQLite, PostgreSQL).
+
+The SQL is written once with `?` placeholders; an engine supplies connections, its
+DDL spelling and its write lock. Every write takes one lock (SQLite: BEGIN IMMEDIATE;
+PostgreSQL: a transaction-scoped advisory lock), so the change sequence is handed out
+in commit order and a reader can never pass a change still being written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import re
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from hubdesk.domain.errors import field_errors
+from hubdesk.domain.ids import uuid7
+from hubdesk.domain.models import (
+    Attendance,
+    Contact,
+    DropInSession,
+    EmergencyPayment,
+    PaymentDecision,
+    Person,
+    Reversal,
+)
+from hubdesk.sync.protocol import (
+    CentralReference,
+    Change,
+    ChangesPage,
+    ItemResult,
+    ItemStatus,
+    PushItem,
+    canonical_json,
+    content_hash,
+)
+
+MODELS: dict[str, type[BaseModel]] = {
+    "person": Person,
+    "contact": Contact,
+    "payment": EmergencyPayment,
+    "payment_decision": PaymentDecision,
+    "reversal": Reversal,
+    "session": DropInSession,
+    "attendance": Attendance,
+}
+IMMUTABLE = ("contact", "payment", "payment_decision", "reversal", "attendance")
+NONCE_KEEP_SECONDS = 15 * 60
+
+
+class CentralError(Exception):
+    """A refusal with a message fit for the admin or the device (no personal data)."""
+
+
+class EnrolmentRefused(CentralError):
+    pass
+
+
+class CaseloadError(CentralError):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems[:20]) + (f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Device:
+    device_id: str
+    hub_code: str
+    public_key: str
+    label: str
+    enrolled_at: str
+    revoked_at: str | None
+    last_seen_at: str | None
+
+
+def iso(dt: datetime) -> str:
+    return dt.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _hash_code(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().replace("-", "").encode()).hexdigest()
+
+
+def new_enrolment_code() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(16))
+    return "-".join(raw[i : i + 4] for i in range(0, 16, 4))
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY, hub_code TEXT NOT NULL, public_key TEXT NOT NULL UNIQUE,
+    label TEXT NOT NULL, enrolled_at TEXT NOT NULL, revoked_at TEXT, last_seen_at TEXT
+);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash TEXT PRIMARY KEY, hub_code TEXT NOT NULL, created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL, used_at TEXT, device_id TEXT, public_key TEXT
+);
+CREATE TABLE IF NOT EXISTS nonces (
+    device_id TEXT NOT NULL, nonce TEXT NOT NULL, seen_at BIGINT NOT NULL,
+    PRIMARY KEY (device_id, nonce)
+);
+CREATE INDEX IF NOT EXISTS nonces_seen ON nonces(seen_at);
+CREATE TABLE IF NOT EXISTS received (
+    outbox_id TEXT PRIMARY KEY, device_id TEXT NOT NULL, device_seq BIGINT NOT NULL,
+    kind TEXT NOT NULL, record_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    status TEXT NOT NULL, code INTEGER NOT NULL, reason TEXT, acting_user TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL, record_id TEXT NOT NULL, version BIGINT NOT NULL, hub_code TEXT,
+    device_id TEXT NOT NULL, outbox_id TEXT NOT NULL, content_hash TEXT NOT NULL,
+    body TEXT NOT NULL, received_at TEXT NOT NULL, PRIMARY KEY (kind, record_id)
+);
+CREATE INDEX IF NOT EXISTS records_received ON records(kind, received_at);
+CREATE TABLE IF NOT EXISTS people (
+    id TEXT PRIMARY KEY, version BIGINT NOT NULL, case_id TEXT UNIQUE, hub_code TEXT NOT NULL,
+    content_hash TEXT NOT NULL, body TEXT NOT NULL, updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS changes (
+    seq {serial}, kind TEXT NOT NULL, record_id TEXT NOT NULL, body TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conflicts (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL, device_id TEXT NOT NULL,
+    outbox_id TEXT NOT NULL, local_body TEXT NOT NULL, remote_body TEXT NOT NULL,
+    detected_at TEXT NOT NULL, settled_at TEXT
+);
+CREATE TABLE IF NOT EXISTS reference (key TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);
+"""
+
+
+class Tx:
+    """One transaction on one connection; `?` placeholders in every engine."""
+
+    def __init__(self, cursor: Any, paramstyle: str) -> None:
+        self._cur = cursor
+        self._pg = paramstyle == "pg"
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self._pg:
+            sql = sql.replace("?", "%s")
+        return self._cur.execute(sql, list(params))
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self.execute(sql, params).fetchone()
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.execute(sql, params).fetchall()
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        name = "sp_" + secrets.token_hex(6)
+        self.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.execute(f"ROLLBACK TO SAVEPOINT {name}")
+            self.execute(f"RELEASE SAVEPOINT {name}")
+            raise
+        self.execute(f"RELEASE SAVEPOINT {name}")
+
+
+class Engine:
+    """Connections, DDL and the write lock for one kind of database."""
+
+    paramstyle = "qmark"
+    serial = ""
+    integrity_errors: tuple[type[BaseException], ...] = ()
+    name = ""
+
+    def __init__(self) -> None:
+        self._pool: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._all: list[Any] = []
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    @contextmanager
+    def _borrow(self) -> Iterator[Any]:
+        try:
+            conn = self._pool.get_nowait()
+        except queue.Empty:
+            conn = self._connect()
+            self._all.append(conn)
+        broken = False
+        try:
+            yield conn
+        except BaseException:
+            broken = self._is_broken(conn)
+            raise
+        finally:
+            if broken:
+                self._all.remove(conn)
+                _close_quietly(conn)
+            else:
+                self._pool.put(conn)
+
+    def _is_broken(self, conn: Any) -> bool:
+        return False
+
+    def transaction(self, write: bool, serial: bool = True) -> Any:
+        """write: the transaction writes; serial: it also takes the one write lock that
+        keeps the change sequence in commit order (not needed for nonces)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        while self._all:
+            _close_quietly(self._all.pop())
+        self._pool = queue.LifoQueue()
+
+
+def _close_quietly(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: S110 - closing a dead connection may fail; nothing to do
+        pass
+
+
+class SQLiteEngine(Engine):
+    serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
+    integrity_errors = (sqlite3.IntegrityError,)
+    name = "sqlite"
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=60)
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA busy_timeout = 60000")
+        return conn
+
+    @contextmanager
+    def transaction(self, write: bool, serial: bool = True) -> Iterator[Tx]:
+        with self._borrow() as conn:
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield Tx(conn.cursor(), self.paramstyle)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    def __str__(self) -> str:
+        return f"SQLite file {self.path}"
+
+
+class PostgresEngine(Engine):
+    paramstyle = "pg"
+    serial = "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"
+    name = "postgresql"
+    WRITE_LOCK = 7_246_012_311
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        import psycopg
+
+        self._psycopg = psycopg
+        self.integrity_errors = (psycopg.IntegrityError,)
+        self.url = url
+
+    def _connect(self) -> Any:
+        return self._psycopg.connect(self.url, autocommit=True)
+
+    def _is_broken(self, conn: Any) -> bool:
+        return bool(conn.closed or conn.broken)
+
+    @contextmanager
+    def transaction(self, write: bool, serial: bool = True) -> Iterator[Tx]:
+        with self._borrow() as conn, conn.transaction(), conn.cursor() as cur:
+            if write and serial:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [self.WRITE_LOCK])
+            yield Tx(cur, self.paramstyle)
+
+    def __str__(self) -> str:
+        return "PostgreSQL " + re.sub(r"//[^@/]*@", "//***@", self.url)
+
+
+def engine_for(db: str) -> Engine:
+    """A `postgresql://` URL or a SQLite file path."""
+    if db.startswith(("postgresql://", "postgres://")):
+        return PostgresEngine(db)
+    return SQLiteEngine(Path(db).expanduser())
+
+
+class CentralStore:
+    """Everything the service keeps: devices, received outbox items, records, caseload,
+    reference data and the change feed devices pull."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.init_schema()
+
+    @classmethod
+    def open(cls, db: str) -> CentralStore:
+        return cls(engine_for(db))
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def init_schema(self) -> None:
+        ddl = SCHEMA.replace("{serial}", self.engine.serial)
+        with self.engine.transaction(write=True) as tx:
+            for statement in ddl.split(";"):
+                if statement.strip():
+                    tx.execute(statement)
+
+    # --- devices and enrolment --------------------------------------------------------
+
+    def make_enrolment_code(self, hub_code: str, expires_at: datetime, now: datetime) -> str:
+        code = new_enrolment_code()
+        with self.engine.transaction(write=True) as tx:
+            tx.execute(
+                "INSERT INTO enrolment_codes(code_hash, hub_code, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                [_hash_code(code), hub_code, iso(now), iso(expires_at)],
+            )
+        return code
+
+    def enrol(self, code: str, device_id: str, hub_code: str, public_key: str, label: str, now: datetime) -> Device:
+        """Use a one-time code. Sending the same enrolment again (a lost answer) is safe."""
+        with self.engine.transaction(write=True) as tx:
+            row = tx.one(
+                "SELECT hub_code, expires_at, used_at, device_id, public_key FROM enrolment_codes "
+                "WHERE code_hash = ?",
+                [_hash_code(code)],
+            )
+            if row is None:
+                raise EnrolmentRefused("That enrolment code is not known; ask the central admin for a new one")
+            code_hub, expires_at, used_at, used_by, used_key = row
+            if used_at is not None:
+                if used_by == device_id and used_key == public_key:
+                    device = self._device(tx, device_id)
+                    assert device is not None
+                    return device
+                raise EnrolmentRefused("That enrolment code has already been used")
+            if expires_at < iso(now):
+                raise EnrolmentRefused("That enrolment code has expired; ask the central admin for a new one")
+            if code_hub != hub_code:
+                raise EnrolmentRefused(f"That enrolment code is for hub {code_hub}, not {hub_code}")
+            if self._device(tx, device_id) is not None:
+                raise EnrolmentRefused("A device with this id is already enrolled")
+            if tx.one("SELECT 1 FROM devices WHERE public_key = ?", [public_key]):
+                raise EnrolmentRefused("This device key is already enrolled")
+            tx.execute(
+                "INSERT INTO devices(device_id, hub_code, public_key, label, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+                [device_id, hub_code, public_key, label, iso(now)],
+            )
+            tx.execute(
+                "UPDATE enrolment_codes SET used_at = ?, device_id = ?, public_key = ? WHERE code_hash = ?",
+                [iso(now), device_id, public_key, _hash_code(code)],
+            )
+            device = self._device(tx, device_id)
+            assert device is not None
+            return device
+
+    def _device(self, tx: Tx, device_id: str) -> Device | None:
+        row = tx.one(
+            "SELECT device_id, hub_code, public_key, label, enrolled_at, revoked_at, last_seen_at "
+            "FROM devices WHERE device_id = ?",
+            [device_id],
+        )
+        return Device(*row) if row else None
+
+    def device(self, device_id: str) -> Device | None:
+        with self.engine.transaction(write=False) as tx:
+            return self._device(tx, device_id)
+
+    def devices(self) -> list[Device]:
+        with self.engine.transaction(write=False) as tx:
+            rows = tx.all(
+                "SELECT device_id, hub_code, public_key, label, enrolled_at, revoked_at, last_seen_at "
+                "FROM devices ORDER BY enrolled_at"
+            )
+        return [Device(*r) for r in rows]
+
+    def revoke(self, device_id: str, now: datetime) -> bool:
+        with self.engine.transaction(write=True) as tx:
+            if self._device(tx, device_id) is None:
+                return False
+            tx.execute(
+                "UPDATE devices SET revoked_at = ? WHERE device_id = ? AND revoked_at IS NULL",
+                [iso(now), device_id],
+            )
+        return True
+
+    def use_nonce(self, device_id: str, nonce: str, now: datetime) -> bool:
+        """Remember a nonce; False if this device has used it before (a replay)."""
+        t = int(now.timestamp())
+        try:
+            with self.engine.transaction(write=True, serial=False) as tx:
+                tx.execute("DELETE FROM nonces WHERE seen_at < ?", [t - NONCE_KEEP_SECONDS])
+                tx.execute(
+                    "INSERT INTO nonces(device_id, nonce, seen_at) VALUES (?, ?, ?)", [device_id, nonce, t]
+                )
+                tx.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?", [iso(now), device_id])
+        except self.engine.integrity_errors:
+            return False
+        return True
+
+    # --- reference data and caseload --------------------------------------------------
+
+    def set_reference(self, reference: CentralReference, now: datetime) -> int:
+        body = reference.model_dump(mode="json")
+        with self.engine.transaction(write=True) as tx:
+            tx.execute(
+                "INSERT INTO reference(key, body, updated_at) VALUES ('current', ?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                [canonical_json(body), iso(now)],
+            )
+            return self._change(tx, "reference", "reference", body, now)
+
+    def reference(self) -> CentralReference | None:
+        with self.engine.transaction(write=False) as tx:
+            row = tx.one("SELECT body FROM reference WHERE key = 'current'")
+        return CentralReference.model_validate_json(row[0]) if row else None
+
+    def active_user(self, login: str) -> bool:
+        ref = self.reference()
+        if ref is None:
+            return False
+        return any(u.login == login and u.active for u in ref.users)
+
+    def load_caseload(self, people: list[dict[str, Any]], now: datetime) -> tuple[int, int, int]:
+        """Upsert people keyed by case_id, all in one transaction. Returns (new, changed, same)."""
+        new = changed = same = 0
+        with self.engine.transaction(write=True) as tx:
+            for data in people:
+                row = tx.one("SELECT id, version, body FROM people WHERE case_id = ?", [data["case_id"]])
+                if row is None:
+                    person = Person.model_validate({**data, "id": uuid7(), "version": 1})
+                    self._put_person(tx, person.model_dump(mode="json"), now)
+                    new += 1
+                    continue
+                current = json.loads(row[2])
+                merged = {**current, **data, "id": row[0], "version": row[1]}
+                person = Person.model_validate(merged)
+                if person.model_dump(mode="json") == Person.model_validate(current).model_dump(mode="json"):
+                    same += 1
+                    continue
+                person = Person.model_validate({**merged, "version": row[1] + 1})
+                self._put_person(tx, person.model_dump(mode="json"), now)
+                changed += 1
+        return new, changed, same
+
+    def person_by_case_id(self, case_id: str) -> dict[str, Any] | None:
+        with self.engine.transaction(write=False) as tx:
+            row = tx.one("SELECT body FROM people WHERE case_id = ?", [case_id])
+        return json.loads(row[0]) if row else None
+
+    def _put_person(self, tx: Tx, body: dict[str, Any], now: datetime) -> int:
+        tx.execute(
+            "INSERT INTO people(id, version, case_id, hub_code, content_hash, body, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+            "case_id = excluded.case_id, hub_code = excluded.hub_code, content_hash = excluded.content_hash, "
+            "body = excluded.body, updated_at = excluded.updated_at",
+            [body["id"], body["version"], body.get("case_id"), body["hub_code"],
+             content_hash("person", body["id"], body), canonical_json(body), iso(now)],
+        )
+        return self._change(tx, "person", body["id"], body, now)
+
+    def _change(self, tx: Tx, kind: str, record_id: str, body: dict[str, Any], now: datetime) -> int:
+        row = tx.one(
+            "INSERT INTO changes(kind, record_id, body, at) VALUES (?, ?, ?, ?) RETURNING seq",
+            [kind, record_id, canonical_json(body), iso(now)],
+        )
+        assert row is not None
+        return int(row[0])
+
+    # --- the change feed ----------------------------------------------------------------
+
+    def head(self) -> int:
+        with self.engine.transaction(write=False) as tx:
+            row = tx.one("SELECT max(seq) FROM changes")
+        return int(row[0] or 0) if row else 0
+
+    def changes(self, since: int, limit: int) -> ChangesPage:
+        with self.engine.transaction(write=False) as tx:
+            head = int((tx.one("SELECT max(seq) FROM changes") or [0])[0] or 0)
+            reset = since > head
+            if reset:
+                since = 0
+            rows = tx.all(
+                "SELECT seq, kind, record_id, body FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                [since, limit + 1],
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        changes = [Change(seq=r[0], kind=r[1], record_id=r[2], body=json.loads(r[3])) for r in rows]
+        cursor = changes[-1].seq if changes else since
+        return ChangesPage(changes=changes, cursor=cursor, more=more, reset=reset)
+
+    # --- push ---------------------------------------------------------------------------
+
+    def push(self, device: Device, user: str, items: list[PushItem], now: datetime) -> tuple[list[ItemResult], int]:
+        """Apply a batch: each outbox id at most once, whatever is resent or sent at once."""
+        results: list[ItemResult] = []
+        conflicted: set[tuple[str, str]] = set()
+        with self.engine.transaction(write=True) as tx:
+            for item in items:
+                if (item.kind, item.record_id) in conflicted:
+                    # Built on an edit of this batch that conflicted: it conflicts too.
+                    result = self._push_one(tx, device, user, item, now, follows_conflict=True)
+                else:
+                    result = self._push_one(tx, device, user, item, now)
+                if result.status is ItemStatus.CONFLICT:
+                    conflicted.add((item.kind, item.record_id))
+                results.append(result)
+            head = int((tx.one("SELECT max(seq) FROM changes") or [0])[0] or 0)
+        return results, head
+
+    def _push_one(self, tx: Tx, device: Device, user: str, item: PushItem, now: datetime,
+                  follows_conflict: bool = False) -> ItemResult:
+        digest = content_hash(item.kind, item.record_id, item.body)
+        seen = tx.one(
+            "SELECT content_hash, device_id, status, code, reason FROM received WHERE outbox_id = ?", [item.id]
+        )
+        if seen is not None:
+            if seen[0] != digest or seen[1] != device.device_id:
+                return ItemResult(
+                    id=item.id, status=ItemStatus.REJECTED, code=409,
+                    reason="This outbox id was already received with different content",
+                )
+            if seen[2] == ItemStatus.REJECTED:
+                return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=seen[3], reason=seen[4])
+            if seen[2] == ItemStatus.CONFLICT:
+                # The device may not have heard the first answer: tell it again, with both sides.
+                row = tx.one("SELECT remote_body FROM conflicts WHERE outbox_id = ?", [item.id])
+                return ItemResult(id=item.id, status=ItemStatus.CONFLICT, code=409, reason=seen[4],
+                                  remote=json.loads(row[0]) if row else None)
+            return ItemResult(
+                id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason=f"first answered {seen[2]}"
+            )
+        try:
+            with tx.savepoint():
+                if follows_conflict:
+                    row = tx.one("SELECT body FROM people WHERE id = ?", [item.record_id]) if (
+                        item.kind == "person") else tx.one(
+                        "SELECT body FROM records WHERE kind = ? AND record_id = ?", [item.kind, item.record_id])
+                    result = self._conflict(tx, device, item, json.loads(row[0]) if row else {}, now)
+                else:
+                    result = self._apply(tx, device, item, digest, now)
+        except self.engine.integrity_errors:
+            result = ItemResult(
+                id=item.id, status=ItemStatus.REJECTED, code=409,
+                reason="The record clashes with one already held (a duplicate id or receipt number)",
+            )
+        tx.execute(
+            "INSERT INTO received(outbox_id, device_id, device_seq, kind, record_id, content_hash, status, code, "
+            "reason, acting_user, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [item.id, device.device_id, item.seq, item.kind, item.record_id, digest, result.status.value,
+             result.code, result.reason, user, iso(now)],
+        )
+        return result
+
+    def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
+        model = MODELS[item.kind]
+        try:
+            record = model.model_validate(item.body)
+        except ValidationError as exc:
+            fields = "; ".join(f"{k or 'record'}: {v}" for k, v in field_errors(exc).items())
+            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
+                              reason=f"Not a valid {item.kind}: {fields}")
+        if getattr(record, "id", None) != item.record_id:
+            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
+                              reason="record_id does not match the record's id")
+        hub = getattr(record, "hub_code", None)
+        if hub is None and item.kind in ("payment_decision", "attendance"):
+            parent_kind, parent_id = (
+                ("payment", record.payment_id) if item.kind == "payment_decision" else ("session", record.session_id)  # type: ignore[attr-defined]
+            )
+            parent = tx.one("SELECT hub_code FROM records WHERE kind = ? AND record_id = ?", [parent_kind, parent_id])
+            hub = parent[0] if parent else None
+        if item.kind != "person" and hub is not None and hub != device.hub_code:
+            return ItemResult(
+                id=item.id, status=ItemStatus.REJECTED, code=403,
+                reason=f"The record is for hub {hub}; this device is enrolled at {device.hub_code}",
+            )
+        if item.kind == "person":
+            return self._apply_person(tx, device, item, digest, now)
+        version = int(getattr(record, "version", 1))
+        row = tx.one("SELECT version, content_hash, body FROM records WHERE kind = ? AND record_id = ?",
+                     [item.kind, item.record_id])
+        if row is not None:
+            if row[1] == digest:
+                return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200,
+                                  reason="The record was already held")
+            if item.kind in IMMUTABLE:
+                return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=409,
+                                  reason="A different record with this id is already held")
+            if version <= row[0]:
+                return self._conflict(tx, device, item, json.loads(row[2]), now)
+            tx.execute(
+                "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "
+                "body = ?, received_at = ? WHERE kind = ? AND record_id = ?",
+                [version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now),
+                 item.kind, item.record_id],
+            )
+            return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
+        tx.execute(
+            "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
+            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [item.kind, item.record_id, version, hub, device.device_id, item.id, digest,
+             canonical_json(item.body), iso(now)],
+        )
+        return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
+
+    def _apply_person(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
+        """A person edit is accepted only on top of the version it was made against."""
+        version = int(item.body.get("version", 1))
+        row = tx.one("SELECT version, content_hash, body FROM people WHERE id = ?", [item.record_id])
+        if row is None or row[0] == version - 1:
+            self._put_person(tx, item.body, now)
+            return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
+        if row[1] == digest:
+            return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason="The record was already held")
+        return self._conflict(tx, device, item, json.loads(row[2]), now)
+
+    def _conflict(self, tx: Tx, device: Device, item: PushItem, remote: dict[str, Any], now: datetime) -> ItemResult:
+        tx.execute(
+            "INSERT INTO conflicts(id, kind, record_id, device_id, outbox_id, local_body, remote_body, detected_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [uuid7(), item.kind, item.record_id, device.device_id, item.id, canonical_json(item.body),
+             canonical_json(remote), iso(now)],
+        )
+        return ItemResult(
+            id=item.id, status=ItemStatus.CONFLICT, code=409,
+            reason=f"Edited against an old version; the central record has version {remote.get('version')}. "
+            "Both sides are kept for a person to settle.",
+            remote=remote,
+        )
+
+    # --- reading for export and tests -----------------------------------------------------
+
+    def records(self, kind: str, since: str | None = None) -> list[dict[str, Any]]:
+        if kind == "person":
+            sql, params = "SELECT body FROM people", []
+            if since:
+                sql, params = sql + " WHERE updated_at >= ?", [since]
+            sql += " ORDER BY id"
+        else:
+            sql, params = "SELECT body FROM records WHERE kind = ?", [kind]
+            if since:
+                sql, params = sql + " AND received_at >= ?", [kind, since]
+            sql += " ORDER BY record_id"
+        with self.engine.transaction(write=False) as tx:
+            return [json.loads(r[0]) for r in tx.all(sql, params)]
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        with self.engine.transaction(write=False) as tx:
+            rows = tx.all(
+                "SELECT id, kind, record_id, device_id, outbox_id, local_body, remote_body, detected_at, settled_at "
+                "FROM conflicts ORDER BY detected_at"
+            )
+        keys = ("id", "kind", "record_id", "device_id", "outbox_id", "local_body", "remote_body",
+                "detected_at", "settled_at")
+        out = []
+        for r in rows:
+            d = dict(zip(keys, r, strict=True))
+            d["local_body"], d["remote_body"] = json.loads(d["local_body"]), json.loads(d["remote_body"])
+            out.append(d)
+        return out
+
+    def count(self, table: str) -> int:
+        if table not in {"received", "records", "people", "changes", "conflicts", "devices", "nonces"}:
+            raise ValueError(table)
+        with self.engine.transaction(write=False) as tx:
+            row = tx.one(f"SELECT count(*) FROM {table}")
+        return int(row[0]) if row else 0

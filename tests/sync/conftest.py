@@ -1,0 +1,69 @@
+"""Sync fixtures: a real central service on a loopback port, over SQLite or a real PostgreSQL."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sync_helpers import CENTRAL_REFERENCE, LiveServer, _pg_base, enrol_device, make_store
+
+from hubcentral.storage import CentralStore
+from hubdesk.store.store import Store
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def central_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty central database: a SQLite file, or a PostgreSQL schema of its own."""
+    if request.param == "sqlite":
+        yield str(tmp_path / "central.db")
+        return
+    base = _pg_base()
+    if base is None:
+        pytest.skip("No PostgreSQL reachable: set HUBDESK_TEST_PG_URL=postgresql://user@host:port/db to run these")
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def central(central_db: str) -> Iterator[CentralStore]:
+    """The central store with reference data set (users sam, nadia at DEW, omar at N11)."""
+    store = CentralStore.open(central_db)
+    store.set_reference(CENTRAL_REFERENCE, datetime.now(UTC))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def server(central: CentralStore, central_db: str) -> Iterator[LiveServer]:
+    live = LiveServer(central_db).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def device(store: Store, server: LiveServer, central: CentralStore) -> Store:
+    """The Dewsbury desk (conftest's store, unlocked as sam), enrolled with the live service."""
+    enrol_device(store, server, central)
+    return store
+
+
+@pytest.fixture
+def second_device(tmp_path: Path, server: LiveServer, central: CentralStore) -> Iterator[Store]:
+    """A desk at No. 11, unlocked as omar, enrolled."""
+    s = make_store(tmp_path / "n11", "N11", "omar")
+    enrol_device(s, server, central)
+    yield s
+    s.lock()
+
