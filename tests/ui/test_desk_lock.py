@@ -1,0 +1,63 @@
+"""Idle lock: the key is dropped, the screen hides everything, and a half-typed form is
+exactly as it was after unlocking."""
+
+from __future__ import annotations
+
+from conftest import SIZE, screen_name, unlock
+
+from hubdesk.messages import Locked
+
+
+async def test_idle_lock_keeps_the_form_and_returns_to_it(desk_app, store, people) -> None:
+    messages: list = []
+    async with desk_app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await unlock(pilot)
+        await pilot.press("c", *"amira", "enter")
+        await pilot.pause()
+        form = desk_app.screen
+        assert screen_name(desk_app) == "ContactFormScreen"
+        await pilot.press("tab", "tab", "space")  # type, when, then tick "seen"
+        form.query_one("#purposes").select("immigration")
+        form.query_one("#summary").focus()
+        await pilot.press(*"Half typed note")
+        old_store = desk_app.store
+
+        # Five idle minutes pass.
+        desk_app.last_activity -= 5 * 60 + 1
+        desk_app.check_idle_lock()
+        await pilot.pause()
+        assert screen_name(desk_app) == "UnlockScreen"
+        assert desk_app.store is None and old_store.locked
+        assert any(isinstance(m, Locked) and m.reason == "idle" for m in messages)
+        # Nothing personal is on the lock screen.
+        assert "Amira" not in "".join(str(w.render()) for w in desk_app.screen.query("Label"))
+        # The lock screen's keys only: search does nothing while locked.
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert screen_name(desk_app) == "UnlockScreen"
+
+        await unlock(pilot)
+        assert desk_app.screen is form
+        assert form.query_one("#summary").value == "Half typed note"
+        assert form.query_one("#seen").value is True
+        assert form.query_one("#purposes").selected == ["immigration"]
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen_name(desk_app) == "DeskScreen"
+    [contact] = store.contacts_for_person(people["amira"].id)
+    assert contact.summary == "Half typed note" and contact.seen
+
+
+async def test_lock_now_and_activity_resets_idle(desk_app) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        desk_app.last_activity -= 4 * 60
+        await pilot.press("down")  # a key press is activity
+        desk_app.check_idle_lock()
+        assert desk_app.store is not None
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert screen_name(desk_app) == "UnlockScreen"
+        assert desk_app.store is None
+        await unlock(pilot)
+        assert screen_name(desk_app) == "DeskScreen"
