@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sync_helpers import CENTRAL_REFERENCE, LiveServer, _pg_base, enrol_device, make_store
+from sync_helpers import CENTRAL_REFERENCE, LiveServer, central_database, enrol_device, make_store
 
 from hubcentral.storage import CentralStore
 from hubdesk.store.store import Store
@@ -16,24 +15,9 @@ from hubdesk.store.store import Store
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def central_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty central database: a SQLite file, or a PostgreSQL schema of its own."""
-    if request.param == "sqlite":
-        yield str(tmp_path / "central.db")
-        return
-    base = _pg_base()
-    if base is None:
-        pytest.skip("No PostgreSQL reachable: set HUBDESK_TEST_PG_URL=postgresql://user@host:port/db to run these")
-    import psycopg
-
-    schema = "t_" + secrets.token_hex(6)
-    with psycopg.connect(base, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(base, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    """A fresh, empty central database per test, on each engine."""
+    with central_database(request.param, tmp_path) as db:
+        yield db
 
 
 @pytest.fixture

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,6 +69,28 @@ def _pg_base() -> str | None:
                         "start it or set HUBDESK_TEST_PG_URL")
         return None
     return url
+
+
+@contextmanager
+def central_database(kind: str, directory: Path) -> Iterator[str]:
+    """A fresh, empty central database: a SQLite file, or a PostgreSQL schema of its own."""
+    if kind == "sqlite":
+        yield str(directory / "central.db")
+        return
+    base = _pg_base()
+    if base is None:
+        pytest.skip("No PostgreSQL reachable: set HUBDESK_TEST_PG_URL=postgresql://user@host:port/db to run these")
+    import psycopg
+
+    schema = "t_" + secrets.token_hex(6)
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in base else "?"
+    try:
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 def free_socket() -> socket.socket:

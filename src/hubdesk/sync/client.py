@@ -121,8 +121,12 @@ class SyncClient:
         clock: Callable[[], float] = time.time,
         progress: Progress | None = None,
         verify: bool | str = True,
+        batch_size: int = MAX_BATCH,
+        page_size: int = PAGE_SIZE,
     ) -> None:
         self.store = store
+        self.batch_size = min(batch_size, MAX_BATCH)
+        self.page_size = min(page_size, PAGE_SIZE)
         self.server = (server or sync_state.get(store, sync_state.K_SERVER) or "").rstrip("/")
         if not self.server:
             raise NotEnrolled("This desk is not enrolled with a central record service: run `hubdesk enrol`")
@@ -191,8 +195,9 @@ class SyncClient:
 
     # --- push then pull -------------------------------------------------------------------
 
-    def push(self, report: SyncReport | None = None, batch_size: int = MAX_BATCH) -> SyncReport:
+    def push(self, report: SyncReport | None = None) -> SyncReport:
         report = report or SyncReport()
+        batch_size = self.batch_size
         hub = self.store.hub_code
         total = self.store.outbox_waiting()
         done = 0
@@ -228,8 +233,9 @@ class SyncClient:
             self.progress("push", done, max(total, done))
         return report
 
-    def pull(self, report: SyncReport | None = None, page_size: int = PAGE_SIZE) -> SyncReport:
+    def pull(self, report: SyncReport | None = None) -> SyncReport:
         report = report or SyncReport()
+        page_size = self.page_size
         since = sync_state.cursor(self.store)
         self.progress("pull", 0, None)
         while True:
