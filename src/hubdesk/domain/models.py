@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from hubdesk.domain.enums import (
     AlertKind,
@@ -34,6 +42,19 @@ from hubdesk.domain.text import (
 
 Pence = Annotated[int, Field(strict=True)]
 _EARLIEST_DOB = date(1950, 1, 1)
+_EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+_LATEST_TIME = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def _sane_time(value: datetime) -> datetime:
+    # A time near year 1 or 9999 cannot even be turned into UTC or England's time
+    # (OverflowError when saving or showing it); anything outside this century is a slip.
+    if not _EARLIEST_TIME <= value < _LATEST_TIME:
+        raise invalid("Must be a date and time between 2000 and 2099")
+    return value
+
+
+When = Annotated[AwareDatetime, AfterValidator(_sane_time)]
 
 
 class Record(BaseModel):
@@ -209,7 +230,7 @@ class Safeguarding(Record):
     """A safeguarding concern: what was done, and when the manager was told."""
 
     action_taken: Note
-    manager_informed_at: AwareDatetime
+    manager_informed_at: When
     manager: Name | None = None
     follow_up_by: date | None = None
 
@@ -231,9 +252,9 @@ class Contact(Record):
     made_by: MadeBy = MadeBy.DUTY_PA
     made_by_name: Name | None = None
     recorded_by: Login
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
-    recorded_at: AwareDatetime
+    started_at: When
+    ended_at: When | None = None
+    recorded_at: When
     seen: bool
     purposes: tuple[Code, ...]
     summary: Note
@@ -302,10 +323,10 @@ class EmergencyPayment(Record):
     reason: Note
     voice: OptionalNote = ""
     recorded_by: Login
-    recorded_at: AwareDatetime
+    recorded_at: When
     status: PaymentStatus
     authorised_by: Login | None = None
-    authorised_at: AwareDatetime | None = None
+    authorised_at: When | None = None
     receipt: ReceiptKind = ReceiptKind.SIGNED
     corrects: str | None = None
 
@@ -334,7 +355,7 @@ class PaymentDecision(Record):
     payment_id: str
     decision: PaymentStatus
     decided_by: Login
-    decided_at: AwareDatetime
+    decided_at: When
     reason: OptionalNote = ""
 
     @field_validator("decision")
@@ -353,7 +374,7 @@ class Reversal(Record):
     hub_code: HubCode
     reason: Note
     recorded_by: Login
-    recorded_at: AwareDatetime
+    recorded_at: When
 
 
 # --- drop-in sessions -----------------------------------------------------------------
@@ -363,12 +384,12 @@ class DropInSession(Record):
     id: str = Field(default_factory=uuid7)
     hub_code: HubCode
     session_type: Code
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime | None = None
+    starts_at: When
+    ends_at: When | None = None
     staff: tuple[Login, ...] = ()
     partners: tuple[ShortText, ...] = ()
     opened_by: Login
-    closed_at: AwareDatetime | None = None
+    closed_at: When | None = None
     note: OptionalNote = ""
     version: int = 1
 
@@ -386,7 +407,7 @@ class Attendance(Record):
     person_id: str | None = None
     children: int = 0
     recorded_by: Login
-    recorded_at: AwareDatetime
+    recorded_at: When
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
