@@ -100,9 +100,11 @@ def doctor(
         report.problems.append(f"cannot check further: {exc}")
         return report
 
+    conn = sqlcipher.connect_for_checks(db_path(data_dir), key)
     try:
-        conn = sqlcipher.connect(db_path(data_dir), key)
-    except StoreError:
+        conn.execute("PRAGMA cipher_integrity_check").fetchall()
+    except sqlcipher.DatabaseError:
+        conn.close()
         report.problems.append(
             "page 1 of the database does not decrypt with its key: the first page is damaged, "
             "or the key slot file is from another store. Restore from a backup."
@@ -138,6 +140,14 @@ def _check_database(conn, key: bytes, store_id: str, report: DoctorReport) -> No
         except sqlcipher.DatabaseError:
             report.problems.append("SQLite integrity check could not finish: the file is malformed")
 
+    try:
+        conn.execute("SELECT name FROM sqlite_master").fetchall()
+    except sqlcipher.DatabaseError:
+        report.problems.append(
+            "the database's table of contents (its schema pages) is damaged: no record can be "
+            "read. Restore from a backup."
+        )
+        return
     try:
         meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
     except sqlcipher.DatabaseError:
@@ -206,13 +216,19 @@ def _rows_one_by_one(conn, table: str, cols: str) -> list[tuple]:
     try:
         top = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()[0] or 0
     except sqlcipher.DatabaseError:
-        top = 100_000
+        top = 1_000_000
     rows = []
+    misses = 0
     for rowid in range(1, top + 1):
         try:
             row = conn.execute(f"SELECT {cols} FROM {table} WHERE rowid = ?", [rowid]).fetchone()
         except sqlcipher.DatabaseError:
+            row = None
+        if row is None:
+            misses += 1
+            if misses > 2_000:  # past the end, or a run of damage too long to walk
+                break
             continue
-        if row is not None:
-            rows.append(row)
+        misses = 0
+        rows.append(row)
     return rows

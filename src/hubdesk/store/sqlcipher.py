@@ -61,6 +61,16 @@ def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> dbap
     return conn
 
 
+def connect_for_checks(path: Path, key: bytes | bytearray) -> dbapi2.Connection:
+    """A bare keyed connection that reads nothing yet: for doctor, which must look at
+    each page even when the schema pages themselves are damaged."""
+    conn = dbapi2.connect(str(path), isolation_level=None, timeout=10.0)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(_key_pragma(key))
+    conn.execute("PRAGMA query_only = ON")
+    return conn
+
+
 def database(conn: dbapi2.Connection) -> Database:
     return Database(conn)
 
