@@ -1,0 +1,264 @@
+"""Exactly once: resends, concurrent duplicates, and syncs cut at random points then resumed.
+
+Cuts: the connection refused before the request, the connection dropped after the service
+committed but before the device heard, the service restarted mid-sync, and the device
+process SIGKILLed. Afterwards the central record holds every device record exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sync_helpers import PASSPHRASE, LiveServer, at, day_of_records, device_records, walk_in
+
+from hubcentral.storage import CentralStore
+from hubdesk.domain.models import Contact
+from hubdesk.store import sync_state
+from hubdesk.store.store import Store
+from hubdesk.sync.client import SyncClient, Unreachable
+from hubdesk.sync.protocol import sign_headers
+
+
+class Cut(httpx.BaseTransport):
+    """A real loopback transport that fails one request: before it is sent, or after the
+    service answered (it committed) but before the device reads the answer."""
+
+    def __init__(self, cut_at: int, after_commit: bool) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.cut_at = cut_at
+        self.after_commit = after_commit
+        self.calls = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        if self.calls == self.cut_at:
+            if not self.after_commit:
+                raise httpx.ConnectError("cut before sending", request=request)
+            response = self.inner.handle_request(request)
+            response.read()
+            response.close()
+            raise httpx.ReadError("connection dropped after the service answered", request=request)
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def some_records(store: Store, rng: random.Random, n: int) -> None:
+    for _ in range(n):
+        person = walk_in(store, rng.randint(0, 27))
+        choice = rng.random()
+        if choice < 0.4:
+            store.record_payment(person_id=person.id, category="gas", amount_pence=rng.randint(100, 2500),
+                                 method="cash", reason="Synthetic top-up")
+        elif choice < 0.8:
+            store.record_contact(Contact(
+                person_id=person.id, hub_code=store.hub_code, contact_type="phone", recorded_by="sam",
+                started_at=at(10), recorded_at=at(10, 5), seen=False, purposes=("money",), summary="Synthetic call"))
+        else:
+            store.update_person(person.model_copy(update={"preferred_name": "Edited"}), person.version)
+
+
+def caseload_change(central: CentralStore, rng: random.Random, n: int) -> None:
+    rows = [{"case_id": f"KC-{rng.randint(1, 40)}", "first_name": "Casey", "last_name": "Testperson",
+             "date_of_birth": "2005-05-05", "hub_code": "DEW", "preferred_name": f"P{rng.randint(1, 9)}"}
+            for _ in range(n)]
+    central.load_caseload(list({r["case_id"]: r for r in rows}.values()), datetime.now(UTC))
+
+
+def assert_exactly_once(device: Store, central: CentralStore) -> None:
+    outbox = device._rows("SELECT id, state FROM outbox")
+    assert {state for _, state in outbox} == {"synced"}
+    assert central.count("received") == len(outbox)
+    for kind, records in device_records(device).items():
+        held = {r["id"]: r for r in central.records(kind)}
+        assert held == records, kind
+    held_people = {p["id"]: p for p in central.records("person")}
+    for person in device.people():
+        assert held_people[person.id] == person.model_dump(mode="json")
+    assert set(held_people) == {p.id for p in device.people()}
+    payments = device._rows("SELECT count(*) FROM payments")[0][0]
+    assert len(central.records("payment")) == payments
+    assert sync_state.cursor(device) == central.head()
+
+
+def test_cut_connections_then_resumed(device: Store, server: LiveServer, central: CentralStore) -> None:
+    rng = random.Random(4)
+    cuts = 0
+    for _trial in range(90):
+        some_records(device, rng, rng.randint(1, 4))
+        if rng.random() < 0.3:
+            caseload_change(central, rng, rng.randint(1, 3))
+        transport = Cut(cut_at=rng.randint(1, 8), after_commit=rng.random() < 0.5)
+        client = SyncClient(device, transport=transport, retries=0, batch_size=rng.choice([1, 2, 3]),
+                            page_size=rng.choice([1, 2, 5]))
+        try:
+            client.sync()
+        except Unreachable:
+            cuts += 1
+        finally:
+            client.close()
+    with SyncClient(device) as client:
+        client.sync()
+    assert cuts >= 40
+    assert_exactly_once(device, central)
+
+
+def test_retries_ride_over_a_dropped_connection(device: Store, server: LiveServer, central: CentralStore) -> None:
+    some_records(device, random.Random(1), 6)
+    with SyncClient(device, transport=Cut(cut_at=2, after_commit=True), retries=2, backoff=0.01,
+                    batch_size=2) as client:
+        report = client.sync()
+    assert report.already_had == 2  # the batch whose answer was lost, resent and recognised
+    assert_exactly_once(device, central)
+
+
+def test_service_restarted_mid_sync(device: Store, server: LiveServer, central: CentralStore) -> None:
+    rng = random.Random(7)
+    for _trial in range(6):
+        some_records(device, rng, 6)
+        caseload_change(central, rng, 3)
+        timer = threading.Timer(rng.uniform(0.0, 0.05), server.restart)
+        timer.start()
+        try:
+            with SyncClient(device, retries=4, backoff=0.05, batch_size=1, page_size=1) as client:
+                client.sync()
+        except Unreachable:
+            pass
+        timer.join()
+    with SyncClient(device) as client:
+        client.sync()
+    assert_exactly_once(device, central)
+
+
+CHILD = """
+import sys
+from pathlib import Path
+from hubdesk.store.store import Store
+from hubdesk.sync.client import SyncClient
+import os
+store = Store.unlock(Path(sys.argv[1]), "sam", os.environ["HUBDESK_TEST_PASSPHRASE"])
+print("ready", flush=True)
+with SyncClient(store, batch_size=1, page_size=1) as client:
+    client.sync()
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_device_process_killed_mid_sync(device: Store, server: LiveServer, central: CentralStore) -> None:
+    rng = random.Random(11)
+    env = {**os.environ, "HUBDESK_TEST_PASSPHRASE": PASSPHRASE}
+    killed = 0
+    for _trial in range(6):
+        some_records(device, rng, 8)
+        caseload_change(central, rng, 4)
+        child = subprocess.Popen([sys.executable, "-c", CHILD, str(device.data_dir)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        assert line.strip() == "ready", child.stderr.read() if child.stderr else ""
+        time.sleep(rng.uniform(0.0, 0.12))
+        if child.poll() is None:
+            child.send_signal(signal.SIGKILL)
+            killed += 1
+        child.wait(10)
+        child.stdout.close()
+        if child.stderr:
+            child.stderr.close()
+    assert killed >= 3
+    with SyncClient(device) as client:
+        client.sync()
+    assert_exactly_once(device, central)
+
+
+def _push_payload(store: Store) -> dict[str, Any]:
+    items = store.outbox(limit=100)
+    return {"hub_code": store.hub_code, "items": [
+        {"id": i.id, "seq": i.seq, "kind": i.kind, "record_id": i.record_id, "body": json.loads(i.body),
+         "created_at": "2026-11-23T10:00:00+00:00"} for i in items]}
+
+
+def _post(server: LiveServer, store: Store, payload: dict[str, Any]) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(store, sync_state.K_KEY) or ""))
+    headers = sign_headers(key, method="POST", path="/v1/push", device=store.meta("device_id"), user="sam",
+                           body=body, at=int(time.time()), nonce=secrets.token_urlsafe(18))
+    headers["content-type"] = "application/json"
+    return httpx.post(server.url + "/v1/push", content=body, headers=headers, timeout=30)
+
+
+def test_same_batch_sent_at_once(device: Store, server: LiveServer, central: CentralStore) -> None:
+    day_of_records(device)
+    payload = _push_payload(device)
+    # Signed in this thread (the store belongs to it), sent from four at once.
+    bodies = [json.dumps(payload).encode() for _ in range(4)]
+    key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(device, sync_state.K_KEY) or ""))
+    signed = [sign_headers(key, method="POST", path="/v1/push", device=device.meta("device_id"), user="sam",
+                           body=b, at=int(time.time()), nonce=secrets.token_urlsafe(18)) for b in bodies]
+    barrier = threading.Barrier(4)
+    answers: list[httpx.Response] = []
+
+    def send(body: bytes, headers: dict[str, str]) -> None:
+        barrier.wait()
+        answers.append(httpx.post(server.url + "/v1/push", content=body,
+                                  headers={**headers, "content-type": "application/json"}, timeout=30))
+
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(bodies, signed, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [a.status_code for a in answers] == [200] * 4
+    for item in payload["items"]:
+        statuses = sorted(next(r for r in a.json()["results"] if r["id"] == item["id"])["status"] for a in answers)
+        assert statuses == ["accepted", "already_had", "already_had", "already_had"]
+    assert central.count("received") == len(payload["items"])
+    # The device, resending what it never heard the answer to, gets "already had" for all.
+    with SyncClient(device) as client:
+        report = client.sync()
+    assert report.already_had == len(payload["items"]) and report.accepted == 0
+    assert_exactly_once(device, central)
+
+
+def test_same_id_different_content_is_409(device: Store, server: LiveServer, central: CentralStore) -> None:
+    day_of_records(device, people=1, contacts_each=1)
+    payload = _push_payload(device)
+    assert _post(server, device, payload).status_code == 200
+    contact = next(i for i in payload["items"] if i["kind"] == "contact")
+    contact["body"]["summary"] = "Changed after sending"
+    answer = _post(server, device, payload).json()["results"]
+    mine = next(r for r in answer if r["id"] == contact["id"])
+    assert mine["status"] == "rejected" and mine["code"] == 409 and "different content" in mine["reason"]
+    assert all(r["status"] == "already_had" for r in answer if r["id"] != contact["id"])
+    held = next(r for r in central.records("contact") if r["id"] == contact["record_id"])
+    assert held["summary"] != "Changed after sending"
+
+
+def test_a_payment_under_a_new_outbox_id_is_not_paid_twice(device: Store, server: LiveServer,
+                                                           central: CentralStore) -> None:
+    day_of_records(device, people=1, contacts_each=1)
+    payload = _push_payload(device)
+    _post(server, device, payload)
+    payment = next(i for i in payload["items"] if i["kind"] == "payment")
+    again = {**payment, "id": "01900000-0000-7000-8000-00000000abcd", "seq": 999}
+    [same] = _post(server, device, {"hub_code": "DEW", "items": [again]}).json()["results"]
+    assert same["status"] == "already_had"
+    changed = {**again, "id": "01900000-0000-7000-8000-00000000abce",
+               "body": {**payment["body"], "amount_pence": 2}}
+    [clash] = _post(server, device, {"hub_code": "DEW", "items": [changed]}).json()["results"]
+    assert clash["status"] == "rejected" and clash["code"] == 409
+    assert len(central.records("payment")) == 1
