@@ -371,14 +371,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _WithParents:
+    """Subparsers that give each new command the common options (--data-dir, --user)."""
+
+    def __init__(self, sub: argparse._SubParsersAction, parents: list[argparse.ArgumentParser]) -> None:
+        self._sub, self._parents = sub, parents
+
+    def add_parser(self, name: str, **kwargs):
+        kwargs.setdefault("parents", self._parents)
+        return self._sub.add_parser(name, **kwargs)
+
+
 def _add_plugin_parsers(sub, common, who) -> None:
-    """Commands that live beside the core (sync, reports) add themselves when present."""
+    """Commands that live beside the core (sync, reports) add themselves when present.
+    A command that sets `store_command` is handed an unlocked Store."""
     for module in ("hubdesk.sync.commands", "hubdesk.reports.commands"):
         try:
             mod = __import__(module, fromlist=["add_parsers"])
         except ImportError:
             continue
-        mod.add_parsers(sub, parents=[common, who])
+        mod.add_parsers(_WithParents(sub, [common, who]))
+
+
+def _run_store_command(args: argparse.Namespace) -> int:
+    with _open(args) as store:
+        return args.store_command(args, store)
+
+
+def sqlcipher_errors() -> type[Exception]:
+    from hubdesk.store.sqlcipher import Error
+
+    return Error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -388,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)
+    if func is None and getattr(args, "store_command", None) is not None:
+        func = _run_store_command
     if func is None:
         args.data_dir = getattr(args, "data_dir", None)
         func = cmd_desk
@@ -402,6 +427,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _err("stopped; nothing half-saved")
         return 130
+    except sqlcipher_errors() as exc:
+        from hubdesk.store.sqlcipher import translate
+
+        _err(str(translate(exc, "finish")))
     except OSError as exc:
         _err(f"{exc.strerror or 'file error'}" + (f": {exc.filename}" if exc.filename else ""))
     except Exception as exc:  # the last guard: no traceback, no data

@@ -272,7 +272,7 @@ def build_demo(
         caseload += [_random_person(rng, n, today) for n in range(max(0, people - len(caseload)))]
         caseload = caseload[: max(people, 0)]
         for start in range(0, len(caseload), 500):
-            with store.db.atomic():
+            with store.batch():
                 for person in caseload[start : start + 500]:
                     store.add_person(person)
         purposes = [p.code for p in EXAMPLE_REFERENCE.contact_purposes]
@@ -285,7 +285,7 @@ def build_demo(
             if day.weekday() >= 5:
                 continue
             opening = datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
-            with store.db.atomic():
+            with store.batch():
                 for _ in range(rng.randint(4, 12)):
                     who = rng.choice(caseload)
                     start = opening + timedelta(minutes=rng.randint(0, 330))

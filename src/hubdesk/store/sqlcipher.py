@@ -57,7 +57,7 @@ def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> dbap
         conn.execute("PRAGMA secure_delete = ON")
     except dbapi2.DatabaseError as exc:
         conn.close()
-        raise translate(exc, "open the database") from None
+        raise translate(exc, "open the database", path) from None
     return conn
 
 
@@ -75,7 +75,17 @@ def database(conn: dbapi2.Connection) -> Database:
     return Database(conn)
 
 
-def translate(exc: BaseException, doing: str) -> StoreError:
+def _free_bytes(path: Path | None) -> int | None:
+    if path is None:
+        return None
+    try:
+        stat = os.statvfs(path if path.is_dir() else path.parent)
+    except (OSError, AttributeError):
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+def translate(exc: BaseException, doing: str, path_hint: Path | None = None) -> StoreError:
     """A sqlcipher error as a plain StoreError (no SQL, no values)."""
     text = str(exc).lower()
     if "full" in text and ("disk" in text or "database" in text):
@@ -85,6 +95,11 @@ def translate(exc: BaseException, doing: str) -> StoreError:
             f"Could not {doing}: the database is damaged or does not match its key slots. "
             "Run `hubdesk doctor`, and restore from a backup if it reports damage."
         )
+    if "disk i/o" in text or "unable to open" in text:
+        free = _free_bytes(path_hint)
+        if free is not None and free < 1024 * 1024:
+            return DiskFull(f"Could not {doing}: the disk is full. Nothing was saved; free space and try again.")
+        return StoreError(f"Could not {doing}: the disk could not be read or written (is it full or failing?)")
     if "locked" in text or "busy" in text:
         return StoreError(f"Could not {doing}: the store is busy in another program. Try again.")
     if "readonly" in text or "read-only" in text or "permission" in text:

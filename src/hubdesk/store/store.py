@@ -269,7 +269,13 @@ class Store:
         except sqlcipher.IntegrityError as exc:
             raise StoreError(f"Not saved: {_integrity_message(exc)}") from None
         except sqlcipher.DatabaseError as exc:
-            raise sqlcipher.translate(exc, "save") from None
+            raise sqlcipher.translate(exc, "save", self.data_dir) from None
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Many saves in one transaction (loading a caseload, building a demo)."""
+        with self._save():
+            yield
 
     def _actor(self) -> str:
         return self.user.login if self.user else "recovery"
@@ -334,7 +340,7 @@ class Store:
         try:
             return self._conn.execute(sql, params).fetchall()
         except sqlcipher.DatabaseError as exc:
-            raise sqlcipher.translate(exc, "read the store") from None
+            raise sqlcipher.translate(exc, "read the store", self.data_dir) from None
 
     def _models(self, model: type[M], sql: str, params: list | tuple = ()) -> list[M]:
         return [model.model_validate_json(row[0]) for row in self._rows(sql, params)]
