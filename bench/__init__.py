@@ -1,0 +1,1 @@
+"""`make bench`: performance budgets from the issues, measured on real stores."""
