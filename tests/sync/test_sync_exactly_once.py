@@ -37,7 +37,7 @@ class Cut(httpx.BaseTransport):
     service answered (it committed) but before the device reads the answer."""
 
     def __init__(self, cut_at: int, after_commit: bool) -> None:
-        self.inner = httpx.HTTPTransport()
+        self.inner = httpx.HTTPTransport(verify=False)  # plain http on loopback
         self.cut_at = cut_at
         self.after_commit = after_commit
         self.calls = 0
@@ -98,7 +98,7 @@ def assert_exactly_once(device: Store, central: CentralStore) -> None:
 def test_cut_connections_then_resumed(device: Store, server: LiveServer, central: CentralStore) -> None:
     rng = random.Random(4)
     cuts = 0
-    for _trial in range(90):
+    for _trial in range(120):
         some_records(device, rng, rng.randint(1, 4))
         if rng.random() < 0.3:
             caseload_change(central, rng, rng.randint(1, 3))
@@ -113,7 +113,7 @@ def test_cut_connections_then_resumed(device: Store, server: LiveServer, central
             client.close()
     with SyncClient(device) as client:
         client.sync()
-    assert cuts >= 40
+    assert cuts >= 50
     assert_exactly_once(device, central)
 
 
