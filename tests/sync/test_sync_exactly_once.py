@@ -98,7 +98,7 @@ def assert_exactly_once(device: Store, central: CentralStore) -> None:
 def test_cut_connections_then_resumed(device: Store, server: LiveServer, central: CentralStore) -> None:
     rng = random.Random(4)
     cuts = 0
-    for _trial in range(120):
+    for _trial in range(100):
         some_records(device, rng, rng.randint(1, 4))
         if rng.random() < 0.3:
             caseload_change(central, rng, rng.randint(1, 3))
