@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from conftest import SIZE, screen_name, unlock
+from deskpilot import SIZE, screen_name, unlock
 
 from hubdesk.domain.enums import ContactType
 

@@ -3,7 +3,7 @@ exactly as it was after unlocking."""
 
 from __future__ import annotations
 
-from conftest import SIZE, screen_name, unlock
+from deskpilot import SIZE, screen_name, unlock
 
 from hubdesk.messages import Locked
 

@@ -3,7 +3,7 @@ passphrase, saved awaiting approval, and a reversal."""
 
 from __future__ import annotations
 
-from conftest import PASSPHRASE, SIZE, screen_name, unlock
+from deskpilot import PASSPHRASE, SIZE, screen_name, unlock
 
 from hubdesk.domain.enums import PaymentMethod, PaymentStatus
 from hubdesk.domain.money import format_pence

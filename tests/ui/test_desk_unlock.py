@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import PASSPHRASE, SIZE, screen_name, unlock
+from deskpilot import PASSPHRASE, SIZE, screen_name, unlock
 
 from hubdesk.app import make_app
 from hubdesk.screens.unlock import delay_after

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import SIZE, screen_name, today_bounds, unlock
+from deskpilot import SIZE, screen_name, today_bounds, unlock
 
 from hubdesk.domain.enums import ContactType
 from hubdesk.messages import Saved
