@@ -277,7 +277,8 @@ def make_app(service: Service) -> FastAPI:
             status = 409 if "already" in str(exc) else 403
             raise HTTPException(status, str(exc)) from None
         return EnrolResponse(device_id=device.device_id, hub_code=device.hub_code,
-                             enrolled_at=datetime.fromisoformat(device.enrolled_at))
+                             enrolled_at=datetime.fromisoformat(device.enrolled_at),
+                             bundle_key=store.bundle_public_key())
 
     @app.get(f"{PREFIX}/ping", response_model=Ping, tags=["sync"], responses=REFUSALS)
     def ping(auth: Signed) -> Ping:

@@ -314,6 +314,25 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_bundle(args: argparse.Namespace) -> int:
+    from hubdesk.sync.bundle import BundleError
+
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"Cannot read {args.file}: {type(exc).__name__}", file=sys.stderr)
+        return 1
+    try:
+        tally = _open(args).import_bundle(data, _now())
+    except (BundleError, ValidationError) as exc:
+        print(f"Bundle not imported: {exc if isinstance(exc, BundleError) else 'its contents are not valid'}",
+              file=sys.stderr)
+        return 2
+    print(f"Bundle imported: {tally['accepted']} new, {tally['already_had']} already held, "
+          f"{tally['conflict']} conflicts, {tally['rejected']} rejected.")
+    return 1 if tally["conflict"] or tally["rejected"] else 0
+
+
 def cmd_devices_list(args: argparse.Namespace) -> int:
     devices = _open(args).devices()
     if not devices:
@@ -373,6 +392,10 @@ def parser() -> argparse.ArgumentParser:
     x.add_argument("--format", choices=("json", "csv"), default="json")
     x.add_argument("--out", default=None, help="Write to this file instead of standard output")
     x.set_defaults(func=cmd_export)
+
+    b = sub.add_parser("import-bundle", parents=[db], help="Apply a sync bundle carried from a desk")
+    b.add_argument("file")
+    b.set_defaults(func=cmd_import_bundle)
 
     d = sub.add_parser("devices", help="Enrolled hub devices")
     dsub = d.add_subparsers(dest="action", required=True)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from pydantic import BaseModel, ValidationError
 
 from hubdesk.domain.errors import field_errors
@@ -41,6 +42,7 @@ from hubdesk.sync.protocol import (
     ItemResult,
     ItemStatus,
     PushItem,
+    b64,
     canonical_json,
     content_hash,
 )
@@ -137,6 +139,7 @@ CREATE TABLE IF NOT EXISTS conflicts (
     detected_at TEXT NOT NULL, settled_at TEXT
 );
 CREATE TABLE IF NOT EXISTS reference (key TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS service_keys (name TEXT PRIMARY KEY, private_key TEXT NOT NULL);
 """
 
 
@@ -320,6 +323,20 @@ class CentralStore:
                     tx.execute(statement)
 
     # --- devices and enrolment --------------------------------------------------------
+
+    def bundle_key(self) -> X25519PrivateKey:
+        """The service's key that offline bundles are sealed to; made on first use."""
+        with self.engine.transaction(write=True) as tx:
+            tx.execute(
+                "INSERT INTO service_keys(name, private_key) VALUES ('bundle', ?) ON CONFLICT(name) DO NOTHING",
+                [X25519PrivateKey.generate().private_bytes_raw().hex()],
+            )
+            row = tx.one("SELECT private_key FROM service_keys WHERE name = 'bundle'")
+        assert row is not None
+        return X25519PrivateKey.from_private_bytes(bytes.fromhex(row[0]))
+
+    def bundle_public_key(self) -> str:
+        return b64(self.bundle_key().public_key().public_bytes_raw())
 
     def make_enrolment_code(self, hub_code: str, expires_at: datetime, now: datetime) -> str:
         code = new_enrolment_code()
@@ -642,6 +659,29 @@ class CentralStore:
             "Both sides are kept for a person to settle.",
             remote=remote,
         )
+
+    def import_bundle(self, data: bytes, now: datetime) -> dict[str, int]:
+        """Apply an offline bundle with the push rules: importing it twice changes nothing."""
+        from hubdesk.sync.bundle import BundleError, envelope, open_sealed
+        from hubdesk.sync.protocol import MAX_BATCH, unb64
+
+        env = envelope(data)
+        device = self.device(env.device_id)
+        if device is None:
+            raise BundleError("The bundle is from a device this service has not enrolled")
+        if device.revoked_at is not None:
+            raise BundleError("The bundle is from a revoked device: refused")
+        content = open_sealed(env, device_public_key=unb64(device.public_key), service_key=self.bundle_key())
+        if content.hub_code != device.hub_code:
+            raise BundleError(f"The device is enrolled at hub {device.hub_code}, not {content.hub_code}: refused")
+        if not self.active_user(env.user):
+            raise BundleError(f"User {env.user} is not an active user in the central reference data")
+        tally = {status.value: 0 for status in ItemStatus}
+        for start in range(0, len(content.items), MAX_BATCH):
+            results, _ = self.push(device, env.user, content.items[start : start + MAX_BATCH], now)
+            for result in results:
+                tally[result.status.value] += 1
+        return tally
 
     # --- reading for export and tests -----------------------------------------------------
 

@@ -231,3 +231,49 @@ def test_serve_over_tls_as_a_process(tmp_path: Path, store: Store) -> None:
         proc.wait(10)
         if proc.stderr:
             proc.stderr.close()
+
+
+def test_bundle_carried_and_imported_exactly_once(device: Store, server: LiveServer, central: CentralStore,
+                                                  central_db: str, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from sync_helpers import device_records
+
+    day_of_records(device, people=2)
+    waiting = device.outbox_waiting()
+    bundle = tmp_path / "stick" / "dew.bundle"
+    bundle.parent.mkdir()
+    assert commands.run_sync(argparse.Namespace(to_file=str(bundle), quiet=True, ca=None), device) == 0
+    assert f"Wrote {waiting} records" in capsys.readouterr().out
+    raw = bundle.read_bytes()
+    assert b"Synthetic" not in raw and b"Walkin" not in raw  # sealed: no personal data in clear
+    code, out, _ = run(capsys, "--db", central_db, "import-bundle", str(bundle))
+    assert code == 0 and f"{waiting} new" in out
+    code, out, _ = run(capsys, "--db", central_db, "import-bundle", str(bundle))
+    assert code == 0 and f"0 new, {waiting} already held" in out
+    for kind, records in device_records(device).items():
+        assert {r["id"]: r for r in central.records(kind)} == records
+    # The desk later syncs online: everything is already there, nothing twice.
+    from hubdesk.sync.client import SyncClient
+
+    with SyncClient(device) as client:
+        report = client.sync()
+    assert report.already_had == waiting and report.accepted == 0
+
+
+def test_tampered_or_foreign_bundles_are_refused(device: Store, server: LiveServer, central: CentralStore,
+                                                 central_db: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    day_of_records(device, people=1)
+    bundle = tmp_path / "dew.bundle"
+    commands.run_sync(argparse.Namespace(to_file=str(bundle), quiet=True, ca=None), device)
+    sealed = json.loads(bundle.read_text())
+    for change in ({"hub_code": "N11"}, {"user": "nadia"}, {"ciphertext": sealed["ciphertext"][:-4] + "AAAA"}):
+        (tmp_path / "bad.bundle").write_text(json.dumps({**sealed, **change}))
+        code, _, err = run(capsys, "--db", central_db, "import-bundle", str(tmp_path / "bad.bundle"))
+        assert code == 2 and "signature" in err
+    (tmp_path / "junk.bundle").write_text("not a bundle")
+    assert run(capsys, "--db", central_db, "import-bundle", str(tmp_path / "junk.bundle"))[0] == 2
+    central.revoke(device.meta("device_id"), datetime.now(UTC))
+    code, _, err = run(capsys, "--db", central_db, "import-bundle", str(bundle))
+    assert code == 2 and "revoked" in err
+    assert central.count("received") == 0

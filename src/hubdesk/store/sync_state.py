@@ -26,6 +26,7 @@ K_SERVER = "server_url"
 K_ENROLLED = "enrolled_at"
 K_CURSOR = "cursor"
 K_LAST_SYNC = "last_sync_at"
+K_BUNDLE_KEY = "service_bundle_key"
 
 
 def get(store: Store, key: str) -> str | None:

@@ -10,11 +10,13 @@ saved with its cursor in one transaction.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,6 +38,7 @@ from hubdesk.sync.protocol import (
     PushResponse,
     b64,
     sign_headers,
+    unb64,
 )
 
 Progress = Callable[[str, int, int | None], None]
@@ -332,5 +335,37 @@ def enrol(
     finally:
         client.close()
     answer = EnrolResponse.model_validate_json(response.content)
-    sync_state.put(store, **{sync_state.K_ENROLLED: answer.enrolled_at.isoformat()})
+    sync_state.put(store, **{sync_state.K_ENROLLED: answer.enrolled_at.isoformat(),
+                             sync_state.K_BUNDLE_KEY: answer.bundle_key})
     return answer
+
+
+def write_bundle(store: Store, path: Path) -> int:
+    """Write everything waiting as a sealed, signed bundle; returns how many items.
+
+    The items stay waiting on the desk: the next online sync (or the service's answer to
+    the bundle) settles them, and resending is always safe.
+    """
+    from hubdesk.sync.bundle import BundleContent, seal
+
+    key = _key(store)
+    service_key = sync_state.get(store, sync_state.K_BUNDLE_KEY)
+    if key is None or not service_key or not sync_state.enrolled(store):
+        raise NotEnrolled("This desk is not enrolled with a central record service: run `hubdesk enrol`")
+    if store.user is None:
+        raise SyncError("Unlock as a user to write a bundle: it names the person acting")
+    items: list[PushItem] = []
+    after = 0
+    while batch := sync_state.pending(store, MAX_BATCH, after):
+        items += [PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body),
+                           created_at=_created_at(store, i.id)) for i in batch]
+        after = batch[-1].seq
+    data = seal(BundleContent(hub_code=store.hub_code, items=items), device_id=sync_state.device_id(store),
+                user=store.user.login, device_key=key, service_key=unb64(service_key))
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+    with store._save() as now:
+        store._audit(now, "sync", "bundle", None, f"{len(items)} items written to a bundle")
+    return len(items)

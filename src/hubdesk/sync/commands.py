@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from hubdesk.store.store import Store
-from hubdesk.sync.client import SyncClient, SyncError, enrol
+from hubdesk.sync.client import SyncClient, SyncError, enrol, write_bundle
 
 
 def add_parsers(subparsers: Any) -> None:
@@ -26,7 +27,7 @@ def add_parsers(subparsers: Any) -> None:
 
     s = subparsers.add_parser("sync", help="Send what is waiting, then fetch caseload and reference changes")
     s.add_argument("--to-file", default=None, metavar="F",
-                   help="Write the push as an encrypted, signed bundle instead (not built yet)")
+                   help="Write the push as an encrypted, signed bundle to carry to the service")
     s.add_argument("--quiet", action="store_true", help="No progress line; only the outcome")
     s.add_argument("--ca", default=None, help="A CA bundle to trust for the service's TLS certificate")
     s.set_defaults(store_command=run_sync)
@@ -55,8 +56,14 @@ def _progress_line(quiet: bool):
 
 def run_sync(args: argparse.Namespace, store: Store) -> int:
     if getattr(args, "to_file", None):
-        print("Sync to a file is not available yet; connect to the service instead.", file=sys.stderr)
-        return 2
+        try:
+            count = write_bundle(store, Path(args.to_file))
+        except (SyncError, OSError) as exc:
+            print(f"No bundle written: {exc}", file=sys.stderr)
+            return getattr(exc, "exit_code", 3)
+        print(f"Wrote {count} records to {args.to_file} (sealed for the central record service). "
+              "They stay waiting here until the service has them.")
+        return 0
     try:
         with SyncClient(store, progress=_progress_line(args.quiet), verify=args.ca or True) as client:
             report = client.sync()

@@ -133,6 +133,7 @@ class EnrolResponse(Message):
     device_id: str
     hub_code: str
     enrolled_at: AwareDatetime
+    bundle_key: str = Field("", description="The service's X25519 public key (base64url) that bundles are sealed to")
 
 
 # --- push ------------------------------------------------------------------------------
