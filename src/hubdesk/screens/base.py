@@ -45,4 +45,5 @@ class DeskBase(StoreAccess, Screen[R], Generic[R]):
 
 
 class ModalBase(StoreAccess, ModalScreen[R], Generic[R]):
-    pass
+    # The shared modal CSS names ModalBase itself, so it must not be scoped to a subclass.
+    SCOPED_CSS = False

@@ -22,13 +22,14 @@ from hubdesk.widgets.people import age_text, band_text, status_text
 from hubdesk.widgets.times import hhmm, parse_when
 
 from .base import DeskBase
+from .form import FormState
 from .person import alert_lines
 
 # Which field shows a whole-record rule, by the words of its message.
 _RECORD_RULES = {"seen": "seen", "safeguarding": "sg_action", "end time": "started"}
 
 
-class ContactFormScreen(DeskBase[str | None]):
+class ContactFormScreen(FormState, DeskBase[str | None]):
     """visit=True signs the person in now (a drop-in visit); otherwise any other contact."""
 
     CSS_PATH = "contact.tcss"
@@ -73,7 +74,7 @@ class ContactFormScreen(DeskBase[str | None]):
                     )
                     yield Field("When it happened", Input(hhmm(self.opened_at), id="started"),
                                 name="started", hint="14:05")
-                    yield Checkbox("Seen", value=False, id="seen")
+                    yield Checkbox("Seen", value=False, id="seen", compact=True)
             yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes",
                         hint="space to tick")
             if not purposes:
@@ -89,8 +90,8 @@ class ContactFormScreen(DeskBase[str | None]):
             with Horizontal(classes="row"):
                 yield Field("Action (optional)", Input(id="action_text"), name="action_text")
                 yield Field("Who owns it", Input(id="action_owner"), name="action_owner")
-            yield Checkbox("Tell the allocated PA", id="tell_pa")
-            yield Checkbox("Safeguarding concern", id="concern")
+            yield Checkbox("Tell the allocated PA", id="tell_pa", compact=True)
+            yield Checkbox("Safeguarding concern", id="concern", compact=True)
             with Vertical(id="safeguarding"):
                 yield Field("Action taken", Input(id="sg_action"), name="sg_action")
                 with Horizontal(classes="row"):
@@ -98,10 +99,11 @@ class ContactFormScreen(DeskBase[str | None]):
                                 name="sg_informed", hint="14:05")
                     yield Field("Manager's name", Input(id="sg_manager"), name="sg_manager")
             yield Label("", id="form-error", classes="form-error", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#safeguarding").display = False
+        self.start_tracking()
 
     # --- reading the form -----------------------------------------------------------------
 
@@ -206,8 +208,8 @@ class ContactFormScreen(DeskBase[str | None]):
     def _changed(self, event) -> None:
         widget = getattr(event, "input", None) or getattr(event, "checkbox", None) \
             or getattr(event, "selection_list", None) or getattr(event, "select", None)
-        if widget is not None and widget.id:
-            self.touched.add(widget.id)
+        if not self.note_change(widget.id if widget is not None else None):
+            return
         if isinstance(event, Checkbox.Changed) and event.checkbox.id == "concern":
             box = self.query_one("#safeguarding")
             box.display = event.value
@@ -224,10 +226,6 @@ class ContactFormScreen(DeskBase[str | None]):
         self.focus_next()
 
     # --- saving ---------------------------------------------------------------------------
-
-    @property
-    def dirty(self) -> bool:
-        return bool(self.touched)
 
     def action_save(self) -> None:
         contact, errors = self.build()

@@ -66,7 +66,7 @@ class DeskScreen(DeskBase[None]):
                 with Vertical(classes="desk-section", id="section-sessions"):
                     yield Label("Today's sessions", classes="section-title", id="sessions-title")
                     yield DataTable(id="sessions", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#in-building", DataTable).add_columns("Name", "Signed in", "For", "Alerts")

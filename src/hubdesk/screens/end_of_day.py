@@ -35,7 +35,7 @@ class EndOfDayScreen(DeskBase[None]):
         yield DataTable(id="awaiting", cursor_type="row")
         yield Label("Float count, day summary, sync and handover come next (separate issue).",
                     classes="muted")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#still-in", DataTable).add_columns("Name", "Signed in")

@@ -25,6 +25,7 @@ from hubdesk.widgets.people import age_text, band_text
 
 from .approval import ApprovalModal, ApprovalResult
 from .base import DeskBase
+from .form import FormState
 from .person import alert_lines
 
 RECEIPT_LABELS = {
@@ -34,7 +35,7 @@ RECEIPT_LABELS = {
 }
 
 
-class PaymentFormScreen(DeskBase[str | None]):
+class PaymentFormScreen(FormState, DeskBase[str | None]):
     CSS_PATH = "payment.tcss"
     AUTO_FOCUS = "#category"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,7 +98,7 @@ class PaymentFormScreen(DeskBase[str | None]):
             yield Label(f"Receipt number will be {store.next_receipt_no()}", id="next-receipt",
                         classes="muted")
             yield Label("", id="form-error", classes="form-error", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     # --- reading the form -----------------------------------------------------------------
 
@@ -173,8 +174,8 @@ class PaymentFormScreen(DeskBase[str | None]):
     @on(Select.Changed)
     def _changed(self, event) -> None:
         widget = getattr(event, "input", None) or getattr(event, "select", None)
-        if widget is not None and widget.id:
-            self.touched.add(widget.id)
+        if not self.note_change(widget.id if widget is not None else None):
+            return
         if isinstance(event, Select.Changed) and event.select.id == "method":
             serial = self.query_one("#voucher_serial", Input)
             serial.disabled = event.value != PaymentMethod.VOUCHER.value
@@ -224,8 +225,11 @@ class PaymentFormScreen(DeskBase[str | None]):
         self.post_message(Saved("payment", payment.id))
         self.dismiss(payment.id)
 
+    def on_mount(self) -> None:
+        self.start_tracking()
+
     def action_back(self) -> None:
-        if not self.touched:
+        if not self.dirty:
             self.dismiss(None)
             return
         from .modals import ConfirmModal

@@ -62,7 +62,7 @@ class PersonScreen(DeskBase[None]):
             yield DataTable(id="person-contacts", cursor_type="row")
             yield Label("Payments", classes="section-title")
             yield DataTable(id="person-payments", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#person-contacts", DataTable).add_columns(

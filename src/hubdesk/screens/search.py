@@ -50,7 +50,7 @@ class SearchScreen(DeskBase[str | None]):
         yield Label("Type to search. Enter opens the top match; down arrow to choose.",
                     id="search-help", classes="muted")
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#results", DataTable).add_columns(

@@ -40,7 +40,7 @@ class SessionsScreen(DeskBase[None]):
         yield Static("Today's drop-in sessions", classes="title")
         yield Label("Enter opens a session's register; n opens a new session.", classes="muted")
         yield DataTable(id="session-list", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#session-list", DataTable).add_columns(
@@ -111,7 +111,7 @@ class SessionFormScreen(DeskBase[str | None]):
                         name="partners", hint="commas between")
             yield Field("Note", Input(id="note"), name="note")
             yield Label("", id="form-error", classes="form-error", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Submitted)
     def _next(self) -> None:
@@ -192,7 +192,7 @@ class RegisterScreen(DeskBase[None]):
         yield Static("", id="register-title", classes="title", markup=False)
         yield Static("", id="register-summary", markup=False)
         yield DataTable(id="register", cursor_type="row")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#register", DataTable).add_columns("Who", "Age", "Status", "Added")

@@ -35,7 +35,7 @@ class SettingsScreen(DeskBase[None]):
                                         allow_blank=False, id="theme"), name="theme",
                         hint="hubdesk-high-contrast for high contrast")
             yield Label("", id="settings-message", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Select.Changed, "#theme")
     def _preview(self, event: Select.Changed) -> None:

@@ -78,7 +78,7 @@ class SetupScreen(DeskBase[Store | None]):
             yield Field("Passphrase again", Input(password=True, id="confirm"), name="confirm")
             yield Label("", id="setup-error", classes="form-error", markup=False)
             yield Button("Make the store (ctrl+s)", id="make", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Input.Changed, "#passphrase")
     def _strength(self, event: Input.Changed) -> None:
@@ -162,7 +162,7 @@ class RecoveryCodeScreen(DeskBase[bool]):
             yield Checkbox("I have written the recovery key down", id="written")
             yield Label("", id="recovery-message", classes="form-error")
             yield Button("Continue (ctrl+s)", id="continue", variant="primary")
-        yield Footer()
+        yield Footer(compact=True)
 
     @on(Button.Pressed, "#continue")
     def _continue(self) -> None:

@@ -55,7 +55,7 @@ class UnlockScreen(DeskBase[Store | None]):
             yield Label("Passphrase", classes="muted")
             yield Input(password=True, placeholder="passphrase", id="passphrase")
             yield Label("", id="unlock-message", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         if not self.query_one("#login", Input).value:

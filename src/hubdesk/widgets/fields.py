@@ -12,11 +12,15 @@ class Field(Vertical):
     """Label, the input widget, and an error line that is empty until something is wrong."""
 
     DEFAULT_CSS = """
-    Field { height: auto; margin: 0 0 0 0; }
+    Field { height: auto; margin: 0 0 1 0; }
     Field > .field-label { color: $text-muted; height: 1; }
     Field > .field-error { color: $error; height: auto; display: none; }
     Field.-invalid > .field-error { display: block; }
-    Field.-invalid > Input, Field.-invalid > SelectionList { border: tall $error; }
+    Field.-invalid > Input, Field.-invalid > SelectionList, Field.-invalid > Select > SelectCurrent {
+        background: $error 25%;
+    }
+    Field > Input.-textual-compact { background: $boost; }
+    Field > Input.-textual-compact:focus { background: $primary 20%; }
     """
 
     def __init__(self, label: str, widget: Widget, *, name: str, hint: str = "", **kwargs) -> None:
@@ -25,6 +29,9 @@ class Field(Vertical):
         self.label_text = label
         self.hint = hint
         self.widget = widget
+        # One line per input, so a whole form fits at 80x24 without borders eating rows.
+        if hasattr(widget, "compact"):
+            widget.compact = True  # type: ignore[attr-defined]
 
     def compose(self) -> ComposeResult:
         text = f"{self.label_text}  ({self.hint})" if self.hint else self.label_text

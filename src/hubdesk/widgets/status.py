@@ -16,11 +16,12 @@ def sync_text(waiting: int, last_sync: str | None) -> str:
         except ValueError:
             last = last_sync
     else:
-        last = "never"
+        last = ""
+    head = f"Last sync {last}" if last else "Not synced yet"
     if waiting == 0:
-        return f"Sync: last {last}; nothing waiting"
+        return f"{head} · nothing waiting"
     noun = "record" if waiting == 1 else "records"
-    return f"Sync: last {last}; {waiting} {noun} waiting"
+    return f"{head} · {waiting} {noun} waiting"
 
 
 class SyncStatus(Static):
