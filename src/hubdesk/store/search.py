@@ -123,6 +123,7 @@ class PersonIndex:
             name = self._names[i]
             words = name.replace("|", " ").split()
             bonus = 10 if any(w.startswith(pq) for w in words) else 0
+            bonus += 5 if pq in words else 0  # "kay" is Kay before it is Kayden
             bonus += 5 if name.startswith(pq) else 0
             ranked.append((score + bonus, i))
         ranked.sort(key=lambda t: (-t[0], self._names[t[1]]))
