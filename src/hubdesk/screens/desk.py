@@ -35,17 +35,18 @@ class DeskScreen(DeskBase[None]):
                 tooltip="Sign a young person in for a drop-in visit"),
         Binding("c", "contact", "Contact", id="desk.contact",
                 tooltip="Record a phone call, message or other contact"),
-        Binding("p", "payment", "Payment", id="desk.payment",
+        Binding("p", "payment", "Pay", id="desk.payment",
                 tooltip="Record an emergency payment"),
         Binding("o", "sign_out", "Sign out", id="desk.sign_out",
                 tooltip="Sign out the person highlighted in the building"),
         Binding("s", "sessions", "Sessions", id="desk.sessions",
                 tooltip="Drop-in sessions and their registers"),
-        Binding("e", "end_of_day", "End of day", id="desk.end_of_day",
+        Binding("e", "end_of_day", "End day", id="desk.end_of_day",
                 tooltip="End of day checklist"),
         Binding("comma", "settings", "Settings", id="desk.settings",
                 tooltip="Idle lock and theme", show=False),
-        Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk"),
+        Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk",
+                show=False),
     ]
 
     def compose(self) -> ComposeResult:

@@ -39,12 +39,12 @@ class PersonScreen(DeskBase[None]):
     AUTO_FOCUS = "#person-contacts"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="person.back", tooltip="Back"),
-        Binding("v", "visit", "Visit / sign out", id="person.visit",
+        Binding("v", "visit", "Visit/out", id="person.visit",
                 tooltip="Sign in for a drop-in visit, or sign out if in the building"),
         Binding("c", "contact", "Contact", id="person.contact", tooltip="Record a contact"),
         Binding("p", "payment", "Payment", id="person.payment",
                 tooltip="Record an emergency payment"),
-        Binding("r", "reverse", "Reverse payment", id="person.reverse",
+        Binding("r", "reverse", "Reverse", id="person.reverse",
                 tooltip="Reverse the highlighted payment, with a reason"),
     ]
 
