@@ -141,3 +141,70 @@ def m002_sync_state(db: Database) -> None:
 
 
 LATEST = [m.name for m in migrations._migrations][-1]
+
+
+DAY_EVENTS = ("cash_float_events", "float_counts", "voucher_stock", "handover_notes", "payment_carry_overs",
+              "day_closures")
+
+
+@migrations()
+def m003_end_of_day(db: Database) -> None:
+    """Closing a hub day: float events and counts, voucher stock, handover notes, carried-over
+    payments and closures. All are events, refused UPDATE and DELETE like m001's."""
+    db.executescript(
+        """
+        CREATE TABLE cash_float_events (
+            id TEXT PRIMARY KEY, hub_code TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
+            amount_pence INTEGER NOT NULL, recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX cash_float_events_hub_day ON cash_float_events(hub_code, day);
+        CREATE UNIQUE INDEX cash_float_events_one_opening ON cash_float_events(hub_code, day)
+            WHERE kind = 'opening';
+
+        CREATE TABLE float_counts (
+            id TEXT PRIMARY KEY, hub_code TEXT NOT NULL, day TEXT NOT NULL,
+            recounts TEXT UNIQUE REFERENCES float_counts(id),
+            total_pence INTEGER NOT NULL, expected_pence INTEGER NOT NULL, counted_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX float_counts_hub_day ON float_counts(hub_code, day);
+
+        CREATE TABLE voucher_stock (
+            id TEXT PRIMARY KEY, hub_code TEXT NOT NULL, day TEXT NOT NULL, kind TEXT NOT NULL,
+            prefix TEXT NOT NULL, first_no INTEGER NOT NULL, last_no INTEGER NOT NULL,
+            recorded_at TEXT NOT NULL, body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX voucher_stock_hub_day ON voucher_stock(hub_code, day);
+
+        CREATE TABLE handover_notes (
+            id TEXT PRIMARY KEY, hub_code TEXT NOT NULL, day TEXT NOT NULL, written_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX handover_notes_hub ON handover_notes(hub_code, day, written_at);
+
+        CREATE TABLE payment_carry_overs (
+            id TEXT PRIMARY KEY, payment_id TEXT NOT NULL REFERENCES payments(id),
+            hub_code TEXT NOT NULL, day TEXT NOT NULL, recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL, UNIQUE (payment_id, day)
+        );
+        CREATE INDEX payment_carry_overs_hub_day ON payment_carry_overs(hub_code, day);
+
+        CREATE TABLE day_closures (
+            id TEXT PRIMARY KEY, hub_code TEXT NOT NULL, day TEXT NOT NULL, closed_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL, UNIQUE (hub_code, day)
+        );
+        """
+    )
+    for table in DAY_EVENTS:
+        db.execute(
+            f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are never edited: record a correction'); END"
+        )
+        db.execute(
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are never deleted'); END"
+        )
+
+
+LATEST = [m.name for m in migrations._migrations][-1]

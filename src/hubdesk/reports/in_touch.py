@@ -1,0 +1,252 @@
+"""Keeping in touch: each young person's last contact, how often they should be contacted,
+who is overdue (most overdue first), and the share "in touch" by age band.
+
+"In touch" means seen or spoken to (a contact where they were seen, or a phone or video
+call) within their expected interval, counted back from the end of the reporting day.
+The interval is needs-led and set per young person; where it is not set, a default for
+their age band applies (DEFAULT_INTERVAL_DAYS, an example a council sets for itself).
+Only the current version of each contact counts, so an amendment that moves a contact
+to the right person moves it off the wrong one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from hubdesk.domain.enums import ContactType
+from hubdesk.domain.models import Person
+from hubdesk.domain.rules import AgeBand, age_band
+from hubdesk.store.store import Store, _iso
+
+LONDON = ZoneInfo("Europe/London")
+BANDS = (AgeBand.BAND_16_17, AgeBand.BAND_18_20, AgeBand.BAND_21_25)
+# Example defaults, not law: the 2010 regulations ask for visits to relevant children at
+# least every 8 weeks; younger care leavers are usually seen more often.
+DEFAULT_INTERVAL_DAYS: dict[AgeBand, int] = {
+    AgeBand.BAND_16_17: 28,
+    AgeBand.BAND_18_20: 56,
+    AgeBand.BAND_21_25: 56,
+}
+SPOKEN = (ContactType.PHONE.value, ContactType.VIDEO.value)
+FORMATS = ("csv", "md")
+
+_CURRENT = "NOT EXISTS (SELECT 1 FROM contacts n WHERE n.amends = c.id)"
+
+
+@dataclass(frozen=True)
+class InTouchLine:
+    person: Person
+    band: AgeBand
+    last_contact_at: datetime | None
+    last_contact_type: ContactType | None
+    last_in_touch_at: datetime | None
+    interval_days: int
+    interval_set: bool  # set for the young person, not the band default
+    as_of: date
+
+    @property
+    def last_in_touch_day(self) -> date | None:
+        return self.last_in_touch_at.astimezone(LONDON).date() if self.last_in_touch_at else None
+
+    @property
+    def due(self) -> date | None:
+        day = self.last_in_touch_day
+        return day + timedelta(days=self.interval_days) if day else None
+
+    @property
+    def days_since(self) -> int | None:
+        day = self.last_in_touch_day
+        return (self.as_of - day).days if day else None
+
+    @property
+    def in_touch(self) -> bool:
+        return self.days_since is not None and self.days_since <= self.interval_days
+
+    @property
+    def days_overdue(self) -> int | None:
+        """Days past the due date; None if never seen or spoken to (most overdue of all)."""
+        return None if self.days_since is None else max(0, self.days_since - self.interval_days)
+
+    def sort_key(self) -> tuple:
+        # Never in touch first, then most overdue, then the longest since contact.
+        never = self.days_since is None
+        return (0 if never else 1, -(self.days_overdue or 0), -(self.days_since or 0),
+                self.person.case_id or "", self.person.id)
+
+
+@dataclass(frozen=True)
+class BandShare:
+    band: str
+    people: int
+    in_touch: int
+
+    @property
+    def percent(self) -> int | None:
+        return None if not self.people else round(100 * self.in_touch / self.people)
+
+
+@dataclass
+class InTouchReport:
+    as_of: date
+    pa: str | None
+    hub_code: str | None
+    defaults: dict[AgeBand, int] = field(default_factory=lambda: dict(DEFAULT_INTERVAL_DAYS))
+    lines: list[InTouchLine] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[InTouchLine]:
+        return [line for line in self.lines if not line.in_touch]
+
+    @property
+    def shares(self) -> list[BandShare]:
+        out = [BandShare(b.value, sum(1 for x in self.lines if x.band is b),
+                         sum(1 for x in self.lines if x.band is b and x.in_touch)) for b in BANDS]
+        out.append(BandShare("All", len(self.lines), sum(1 for x in self.lines if x.in_touch)))
+        return out
+
+
+def _last_contacts(store: Store, end: datetime, in_touch_only: bool) -> dict[str, tuple[str, str]]:
+    """person_id -> (started_at ISO, contact_type) of the latest current contact before `end`."""
+    where = ""
+    if in_touch_only:
+        where = (f" AND (contact_type IN ('{SPOKEN[0]}', '{SPOKEN[1]}', 'drop_in', 'home_visit') "
+                 "OR json_extract(body, '$.seen') = 1)")
+    # SQLite takes the bare column (contact_type) from the row that holds max(started_at).
+    rows = store._rows(
+        f"SELECT person_id, max(started_at), contact_type FROM contacts c WHERE started_at < ? AND {_CURRENT}"
+        f"{where} GROUP BY person_id",
+        [_iso(end)],
+    )
+    return {pid: (at, kind) for pid, at, kind in rows}
+
+
+def in_touch_report(
+    store: Store,
+    *,
+    as_of: date,
+    pa: str | None = None,
+    hub_code: str | None = None,
+    defaults: dict[AgeBand, int] | None = None,
+) -> InTouchReport:
+    """The caseload (16 to 25 on `as_of`, walk-ins not yet matched left out), filtered by
+    allocated PA and hub, each with their last contact and whether they are in touch."""
+    defaults = defaults or DEFAULT_INTERVAL_DAYS
+    pa = pa.strip().lower() if pa else None
+    hub_code = hub_code.strip().upper() if hub_code else None
+    _start, end = store.day_bounds(as_of)
+    clauses, params = ["walk_in = 0"], []
+    if pa:
+        clauses.append("allocated_pa = ?")
+        params.append(pa)
+    if hub_code:
+        clauses.append("hub_code = ?")
+        params.append(hub_code)
+    people = store._models(Person, f"SELECT body FROM people WHERE {' AND '.join(clauses)} ORDER BY rowid", params)
+    last_any = _last_contacts(store, end, in_touch_only=False)
+    last_touch = _last_contacts(store, end, in_touch_only=True)
+    report = InTouchReport(as_of=as_of, pa=pa, hub_code=hub_code, defaults=dict(defaults))
+    for person in people:
+        if person.date_of_birth is None:
+            continue
+        band = age_band(person.date_of_birth, as_of)
+        if band not in BANDS:
+            continue
+        anyc, touch = last_any.get(person.id), last_touch.get(person.id)
+        report.lines.append(InTouchLine(
+            person=person,
+            band=band,
+            last_contact_at=datetime.fromisoformat(anyc[0]) if anyc else None,
+            last_contact_type=ContactType(anyc[1]) if anyc else None,
+            last_in_touch_at=datetime.fromisoformat(touch[0]) if touch else None,
+            interval_days=person.expected_contact_days or defaults[band],
+            interval_set=person.expected_contact_days is not None,
+            as_of=as_of,
+        ))
+    report.lines.sort(key=InTouchLine.sort_key)
+    return report
+
+
+# --- rendering -------------------------------------------------------------------------
+
+
+def _day(day: date | None) -> str:
+    return day.isoformat() if day else ""
+
+
+def _local(moment: datetime | None) -> str:
+    return moment.astimezone(LONDON).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _overdue_text(line: InTouchLine) -> str:
+    if line.days_overdue is None:
+        return "never seen or spoken to"
+    return "in touch" if line.in_touch else f"{line.days_overdue} days overdue"
+
+
+def _csv_cell(value: object) -> object:
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+CSV_FIELDS = ["case_id", "name", "allocated_pa", "hub", "age_band", "last_contact", "last_contact_type",
+              "last_seen_or_spoken", "expected_every_days", "interval", "due", "days_overdue", "in_touch"]
+
+
+def render_csv(report: InTouchReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_FIELDS)
+    for x in report.lines:
+        p = x.person
+        writer.writerow([_csv_cell(v) for v in (
+            p.case_id or "", p.display_name, p.allocated_pa or "", p.hub_code, x.band.value,
+            _local(x.last_contact_at), x.last_contact_type.label if x.last_contact_type else "",
+            _local(x.last_in_touch_at), x.interval_days, "set for them" if x.interval_set else "age band default",
+            _day(x.due), "" if x.days_overdue is None else x.days_overdue, "yes" if x.in_touch else "no",
+        )])
+    return out.getvalue()
+
+
+def _md(text: str) -> str:
+    out = text.replace("\r", " ").replace("\n", " ")
+    for ch in "\\`*_[]<>|#":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def render_md(report: InTouchReport) -> str:
+    scope = [f"as of {report.as_of.day} {report.as_of:%b %Y}"]
+    if report.pa:
+        scope.append(f"allocated to {report.pa}")
+    if report.hub_code:
+        scope.append(f"hub {report.hub_code}")
+    lines = ["# Keeping in touch", "", _md(", ".join(scope)) + ".", "",
+             "In touch: seen or spoken to within their expected interval (set for them, or by age band: "
+             + ", ".join(f"{b.value} every {d} days" for b, d in report.defaults.items()) + ").", "",
+             "| Age band | Young people | In touch | Share |", "|---|--:|--:|--:|"]
+    for share in report.shares:
+        pct = "" if share.percent is None else f"{share.percent}%"
+        lines.append(f"| {share.band} | {share.people} | {share.in_touch} | {pct} |")
+    overdue = report.overdue
+    lines += ["", f"## Overdue ({len(overdue)}), most overdue first", ""]
+    if not overdue:
+        lines.append("Nobody is overdue.")
+    else:
+        lines += ["| Case | Name | PA | Hub | Age band | Last seen or spoken to | Every | Overdue |",
+                  "|---|---|---|---|---|---|--:|---|"]
+        for x in overdue:
+            p = x.person
+            lines.append("| " + " | ".join(_md(v) for v in (
+                p.case_id or "", p.display_name, p.allocated_pa or "none", p.hub_code, x.band.value,
+                _local(x.last_in_touch_at) or "never", f"{x.interval_days} days", _overdue_text(x),
+            )) + " |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+RENDERERS = {"csv": render_csv, "md": render_md}
