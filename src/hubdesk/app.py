@@ -192,6 +192,20 @@ class HubDeskApp(App[int]):
         if callable(refresh):
             refresh()
 
+    def _fatal_error(self) -> None:
+        """As Textual's, but the traceback never prints local variables: they may hold a
+        young person's details, and crash output must not."""
+        import rich
+        from rich.segment import Segments
+        from rich.traceback import Traceback
+
+        self.bell()
+        traceback = Traceback(show_locals=False, width=None, suppress=[rich])
+        self._exit_renderables.append(
+            Segments(self.console.render(traceback, self.console.options))
+        )
+        self._close_messages_no_wait()
+
     def action_lock(self) -> None:
         self.lock_desk("by hand")
 
