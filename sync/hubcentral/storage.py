@@ -584,7 +584,9 @@ class CentralStore:
         return result
 
     def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
-        model = MODELS[item.kind]
+        model = MODELS.get(item.kind)
+        if model is None:
+            return self._apply_event(tx, device, item, digest, now)
         try:
             record = model.model_validate(item.body)
         except ValidationError as exc:
@@ -634,6 +636,38 @@ class CentralStore:
              canonical_json(item.body), iso(now)],
         )
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
+
+    def _apply_event(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
+        """A kind this service has no model for: kept as an immutable event, hub checked."""
+        if item.body.get("id") != item.record_id:
+            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
+                              reason="record_id does not match the record's id")
+        hub = item.body.get("hub_code")
+        if hub is not None and hub != device.hub_code:
+            return ItemResult(
+                id=item.id, status=ItemStatus.REJECTED, code=403,
+                reason=f"The record is for hub {hub}; this device is enrolled at {device.hub_code}",
+            )
+        row = tx.one("SELECT content_hash FROM records WHERE kind = ? AND record_id = ?", [item.kind, item.record_id])
+        if row is not None:
+            if row[0] == digest:
+                return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200,
+                                  reason="The record was already held")
+            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=409,
+                              reason="A different record with this id is already held")
+        tx.execute(
+            "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
+            "received_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
+            [item.kind, item.record_id, hub, device.device_id, item.id, digest, canonical_json(item.body),
+             iso(now)],
+        )
+        return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
+
+    def kinds(self) -> list[str]:
+        """Every kind of record held, for export."""
+        with self.engine.transaction(write=False) as tx:
+            held = [r[0] for r in tx.all("SELECT DISTINCT kind FROM records ORDER BY kind")]
+        return sorted({*held, *MODELS})
 
     def _apply_person(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
         """A person edit is accepted only on top of the version it was made against."""

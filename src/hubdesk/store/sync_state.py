@@ -72,6 +72,13 @@ def pending(store: Store, limit: int, after_seq: int = 0) -> list[OutboxItem]:
     return [OutboxItem(*row) for row in rows]
 
 
+def reset_sending(store: Store) -> int:
+    """Items left 'sending' by a sync that never heard back go back to waiting."""
+    with store._save():
+        store.db.execute("UPDATE outbox SET state = 'waiting' WHERE state = 'sending'")
+        return store._rows("SELECT changes()")[0][0]
+
+
 def mark_sending(store: Store, ids: Sequence[str]) -> None:
     with store._save():
         for chunk in _chunks(ids, 500):
@@ -159,6 +166,33 @@ def _keep_conflict(store: Store, kind: str, record_id: str, local: str, remote: 
 
 def states(store: Store) -> dict[str, int]:
     return dict(store._rows("SELECT state, count(*) FROM outbox GROUP BY state"))
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the desk's status bar and end-of-day checklist show about sync."""
+
+    enrolled: bool
+    server: str | None
+    waiting: int
+    needs_attention: int
+    open_conflicts: int
+    last_sync_at: str | None
+    cursor: int
+
+
+def status(store: Store) -> SyncStatus:
+    counts = states(store)
+    conflicts_open = store._rows("SELECT count(*) FROM conflicts WHERE settled_at IS NULL")[0][0]
+    return SyncStatus(
+        enrolled=enrolled(store),
+        server=get(store, K_SERVER),
+        waiting=counts.get(WAITING, 0) + counts.get(SENDING, 0),
+        needs_attention=counts.get(QUARANTINED, 0) + counts.get(CONFLICT, 0),
+        open_conflicts=conflicts_open,
+        last_sync_at=get(store, K_LAST_SYNC),
+        cursor=cursor(store),
+    )
 
 
 def record_sync_state(store: Store, record_id: str) -> str | None:

@@ -220,6 +220,7 @@ class SyncClient:
         report = report or SyncReport()
         batch_size = self.batch_size
         hub = self.store.hub_code
+        sync_state.reset_sending(self.store)
         total = self.store.outbox_waiting()
         done = 0
         after = 0

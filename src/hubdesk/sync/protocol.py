@@ -44,9 +44,11 @@ H_NONCE = "x-hubdesk-nonce"
 H_SIGNATURE = "x-hubdesk-signature"
 SIGNED_HEADERS = (H_DEVICE, H_USER, H_TIME, H_NONCE, H_SIGNATURE)
 
-# What a device pushes: the outbox kinds the store writes.
+# What a device pushes: the outbox kinds the store writes. The service validates these
+# against the domain models; a kind it does not know yet (a newer desk) is kept as an
+# immutable event, so a desk upgraded before the service never has its queue blocked.
 KINDS = ("person", "contact", "payment", "payment_decision", "reversal", "session", "attendance")
-Kind = Literal["person", "contact", "payment", "payment_decision", "reversal", "session", "attendance"]
+Kind = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description=f"One of {', '.join(KINDS)}, or newer")]
 
 DeviceId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
 OutboxId = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
