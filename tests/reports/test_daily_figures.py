@@ -10,62 +10,21 @@ asserted to be in the data, so an off-by-one cannot pass by having nothing to co
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 
-from hubdesk.cli import export_rows
 from hubdesk.demo import EXAMPLE_REFERENCE
 from hubdesk.domain.enums import ContactType, PaymentMethod
 from hubdesk.reports.daily import daily_summary
 from tests.reports.conftest import BUSY_DAY, DAYS, TODAY
+from tests.reports.counting import Exported, band, london_day
 
-LONDON = ZoneInfo("Europe/London")
 DAYS_CHECKED = [TODAY - timedelta(days=n) for n in range(DAYS + 1, -1, -1)]
 PURPOSE_CODE = {p.name: p.code for p in EXAMPLE_REFERENCE.contact_purposes}
 CATEGORY_CODE = {c.name: c.code for c in EXAMPLE_REFERENCE.payment_categories}
 TYPE_CODE = {t.label: t.value for t in ContactType}
 METHOD_CODE = {m.label: m.value for m in PaymentMethod}
-
-
-def london_day(iso: str) -> date:
-    return datetime.fromisoformat(iso).astimezone(LONDON).date()
-
-
-def years(born: date, on: date) -> int:
-    n = on.year - born.year
-    if (on.month, on.day) < (born.month, born.day):
-        n -= 1
-    return n
-
-
-def band(person: dict, on: date) -> str:
-    if person["date_of_birth"]:
-        age = years(date.fromisoformat(person["date_of_birth"]), on)
-    elif person["approx_age"] is not None:
-        age = person["approx_age"]
-    else:
-        return "age not known"
-    for label, low, high in (("under 16", 0, 15), ("16-17", 16, 17), ("18-20", 18, 20), ("21-25", 21, 25)):
-        if low <= age <= high:
-            return label
-    return "over 25"
-
-
-class Exported:
-    """The raw export, and the current version of each contact worked out from `amends`."""
-
-    def __init__(self, store) -> None:
-        self.people = {p["id"]: p for p in export_rows(store, "people")}
-        every = export_rows(store, "contacts")
-        replaced = {c["amends"] for c in every if c["amends"]}
-        self.all_contacts = every
-        self.contacts = [c for c in every if c["id"] not in replaced]
-        rows = export_rows(store, "payments")
-        self.payments = [r for r in rows if r["state"] != "reversal"]
-        self.reversals = [r for r in rows if r["state"] == "reversal"]
-        self.sessions = export_rows(store, "sessions")
 
 
 def expected(ex: Exported, hub: str, day: date) -> dict:
