@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from deskpilot import SIZE, screen_name, unlock
+from deskpilot import PASSPHRASE, SIZE, screen_name, unlock
 
 from hubdesk.app import SETTINGS_NAME, make_app
 from hubdesk.domain.models import Contact
@@ -41,7 +41,7 @@ async def test_end_of_day_lists_who_is_in_and_awaiting_approval(desk_app, store,
         person_id=people["kayden"].id, hub_code="DEW", contact_type="drop_in",
         recorded_by="sam", started_at=clock(), recorded_at=clock(), seen=True,
         purposes=("money",), summary="In for lunch"))
-    store.record_payment(person_id=people["zeb"].id, category="gas", amount_pence=3500,
+    payment = store.record_payment(person_id=people["zeb"].id, category="gas", amount_pence=3500,
                          method="utility_top_up", reason="No gas")
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
@@ -54,7 +54,19 @@ async def test_end_of_day_lists_who_is_in_and_awaiting_approval(desk_app, store,
         await pilot.press("o", "enter")
         await pilot.pause()
         assert screen.query_one("#still-in").row_count == 0
+        # The duty manager settles the payment awaiting approval.
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen_name(desk_app) == "ApprovalModal"
+        await pilot.press("ctrl+w")  # not offered here
+        await pilot.pause()
+        assert screen_name(desk_app) == "ApprovalModal"
+        await pilot.press(*PASSPHRASE, "enter")
+        await pilot.pause()
+        assert screen.query_one("#awaiting").row_count == 0
     assert store.in_building() == []
+    assert store.payment_state(payment.id) == "approved"
+    assert store.awaiting_approval() == []
 
 
 async def test_command_palette_offers_the_screens_actions(desk_app, people) -> None:

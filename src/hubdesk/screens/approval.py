@@ -36,10 +36,12 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
                 tooltip="Save it now; a duty manager approves it later", priority=True),
     ]
 
-    def __init__(self, amount_pence: int, reasons: tuple[str, ...]) -> None:
+    def __init__(self, amount_pence: int, reasons: tuple[str, ...], *,
+                 allow_awaiting: bool = True) -> None:
         super().__init__()
         self.amount_pence = amount_pence
         self.reasons = reasons
+        self.allow_awaiting = allow_awaiting
 
     def compose(self) -> ComposeResult:
         managers = desk_queries.duty_managers(self.store)
@@ -56,7 +58,8 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
             yield Label("", id="approval-error", classes="modal-error", markup=False)
             with Horizontal():
                 yield Button("Approve (enter)", id="approve", variant="primary")
-                yield Button("Save awaiting approval (ctrl+w)", id="awaiting")
+                if self.allow_awaiting:
+                    yield Button("Save awaiting approval (ctrl+w)", id="awaiting")
 
     def on_mount(self) -> None:
         self.query_one("#manager-passphrase", Input).focus()
@@ -83,6 +86,9 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
             return
         passphrase_input.value = ""
         self.dismiss(ApprovalResult(manager))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.allow_awaiting or action != "awaiting"
 
     @on(Button.Pressed, "#awaiting")
     def action_awaiting(self) -> None:

@@ -25,6 +25,8 @@ class EndOfDayScreen(DeskBase[None]):
         Binding("escape", "back", "Back", id="eod.back", tooltip="Back to the desk"),
         Binding("o", "sign_out", "Sign out", id="eod.sign_out",
                 tooltip="Sign out the highlighted person"),
+        Binding("a", "approve", "Approve payment", id="eod.approve",
+                tooltip="A duty manager approves the highlighted payment awaiting approval"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -70,6 +72,40 @@ class EndOfDayScreen(DeskBase[None]):
             from .modals import confirm_sign_out
 
             confirm_sign_out(self, key, after=self.refresh_data)
+
+    def action_approve(self) -> None:
+        from hubdesk.domain.money import format_pence
+        from hubdesk.messages import Saved
+
+        from .approval import ApprovalModal, ApprovalResult
+
+        table = self.query_one("#awaiting", DataTable)
+        if table.row_count == 0:
+            self.say("No payment is awaiting approval.")
+            return
+        payment_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not payment_id:
+            return
+        payment = self.store.get_payment(payment_id)
+
+        def decided(result: ApprovalResult | None) -> None:
+            if result is None or result.approver is None:
+                return
+            try:
+                decision = self.store.decide_payment(payment_id, True, result.approver)
+            except StoreError as exc:
+                self.say(str(exc), severity="error")
+                return
+            self.say(f"{payment.receipt_no} approved by {result.approver.display_name}")
+            self.post_message(Saved("payment_decision", decision.id))
+            self.refresh_data()
+
+        self.app.push_screen(
+            ApprovalModal(payment.amount_pence,
+                          (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
+                          allow_awaiting=False),
+            callback=decided,
+        )
 
     def action_back(self) -> None:
         self.dismiss(None)
