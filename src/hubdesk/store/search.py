@@ -60,6 +60,7 @@ class PersonIndex:
         self._dob: dict[date, list[str]] = {}
         self._case: dict[str, str] = {}
         self._dob_of: dict[str, date | None] = {}
+        self._case_of: dict[str, str] = {}
 
     @classmethod
     def build(cls, people: list[Person]) -> PersonIndex:
@@ -86,8 +87,12 @@ class PersonIndex:
         if person.date_of_birth:
             self._dob.setdefault(person.date_of_birth, []).append(person.id)
         self._dob_of[person.id] = person.date_of_birth
+        old_case = self._case_of.pop(person.id, None)
+        if old_case is not None and self._case.get(old_case) == person.id:
+            del self._case[old_case]  # an edited or removed case id must stop finding them
         if person.case_id:
             self._case[person.case_id.lower()] = person.id
+            self._case_of[person.id] = person.case_id.lower()
 
     def __len__(self) -> int:
         return len(self._ids)
