@@ -45,6 +45,7 @@ class SetupScreen(DeskBase[Store | None]):
     """There is no store in the data dir yet: make one."""
 
     CSS_PATH = "setup.tcss"
+    AUTO_FOCUS = "#hub_code"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Make the store", id="setup.save", tooltip="Create the store"),
         Binding("ctrl+q", "app.quit", "Quit", id="setup.quit", tooltip="Close hubdesk"),

@@ -14,7 +14,7 @@ class Field(Vertical):
     DEFAULT_CSS = """
     Field { height: auto; margin: 0 0 1 0; }
     Field > .field-label { color: $text-muted; height: 1; }
-    Field > .field-error { color: $error; height: auto; display: none; }
+    Field > .field-error { color: $error; width: 100%; height: auto; display: none; }
     Field.-invalid > .field-error { display: block; }
     Field.-invalid > Input, Field.-invalid > SelectionList, Field.-invalid > Select > SelectCurrent {
         background: $error 25%;
