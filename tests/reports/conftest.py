@@ -42,15 +42,33 @@ class Edge:
     approved_by_decision: str = ""
 
 
-def _contact(store: Store, person: Person, at: datetime, kind: str = "phone", *, hub: str = "DEW",
-             minutes: int | None = 10, purposes: tuple[str, ...] = ("housing",), **extra) -> Contact:
+def _contact(
+    store: Store,
+    person: Person,
+    at: datetime,
+    kind: str = "phone",
+    *,
+    hub: str = "DEW",
+    minutes: int | None = 10,
+    purposes: tuple[str, ...] = ("housing",),
+    **extra,
+) -> Contact:
     store.clock = lambda: at + timedelta(minutes=1)
-    return store.record_contact(Contact(
-        person_id=person.id, hub_code=hub, contact_type=kind, recorded_by="sam", started_at=at,
-        ended_at=at + timedelta(minutes=minutes) if minutes is not None else None,
-        recorded_at=at + timedelta(minutes=1), seen=kind in ("drop_in", "home_visit"), purposes=purposes,
-        summary="Synthetic edge-case contact.", **extra,
-    ))
+    return store.record_contact(
+        Contact(
+            person_id=person.id,
+            hub_code=hub,
+            contact_type=kind,
+            recorded_by="sam",
+            started_at=at,
+            ended_at=at + timedelta(minutes=minutes) if minutes is not None else None,
+            recorded_at=at + timedelta(minutes=1),
+            seen=kind in ("drop_in", "home_visit"),
+            purposes=purposes,
+            summary="Synthetic edge-case contact.",
+            **extra,
+        )
+    )
 
 
 def _at(store: Store, moment: datetime) -> None:
@@ -61,17 +79,60 @@ def plant_edges(store: Store) -> Edge:
     edge = Edge()
     nadia = store.get_user("nadia")
     add = store.add_person
-    b18 = add(Person(first_name="Edgar", last_name="Birthdaytest", date_of_birth=date(2008, 3, 20), hub_code="DEW",
-                     case_id="EDGE-1", allocated_pa="sam", expected_contact_days=7))
-    b21 = add(Person(first_name="Ada", last_name="Midnighttest", date_of_birth=date(2005, 3, 31), hub_code="DEW",
-                     case_id="EDGE-2", allocated_pa="tom"))
-    gmt = add(Person(first_name="Gus", last_name="Gmttest", date_of_birth=date(2004, 6, 1), hub_code="N11",
-                     case_id="EDGE-3", allocated_pa="priya"))
+    b18 = add(
+        Person(
+            first_name="Edgar",
+            last_name="Birthdaytest",
+            date_of_birth=date(2008, 3, 20),
+            hub_code="DEW",
+            case_id="EDGE-1",
+            allocated_pa="sam",
+            expected_contact_days=7,
+        )
+    )
+    b21 = add(
+        Person(
+            first_name="Ada",
+            last_name="Midnighttest",
+            date_of_birth=date(2005, 3, 31),
+            hub_code="DEW",
+            case_id="EDGE-2",
+            allocated_pa="tom",
+        )
+    )
+    gmt = add(
+        Person(
+            first_name="Gus",
+            last_name="Gmttest",
+            date_of_birth=date(2004, 6, 1),
+            hub_code="N11",
+            case_id="EDGE-3",
+            allocated_pa="priya",
+        )
+    )
     walk = add(Person(first_name="Wren", walk_in=True, needs_matching=True, approx_age=19, hub_code="DEW"))
-    wrong = add(Person(first_name="Wynn", last_name="Wrongtest", date_of_birth=date(2006, 1, 9), hub_code="DEW",
-                       case_id="EDGE-5", allocated_pa="sam", expected_contact_days=7))
-    right = add(Person(first_name="Rhea", last_name="Righttest", date_of_birth=date(2003, 9, 9), hub_code="DEW",
-                       case_id="EDGE-6", allocated_pa="sam", expected_contact_days=7))
+    wrong = add(
+        Person(
+            first_name="Wynn",
+            last_name="Wrongtest",
+            date_of_birth=date(2006, 1, 9),
+            hub_code="DEW",
+            case_id="EDGE-5",
+            allocated_pa="sam",
+            expected_contact_days=7,
+        )
+    )
+    right = add(
+        Person(
+            first_name="Rhea",
+            last_name="Righttest",
+            date_of_birth=date(2003, 9, 9),
+            hub_code="DEW",
+            case_id="EDGE-6",
+            allocated_pa="sam",
+            expected_contact_days=7,
+        )
+    )
     edge.bday18, edge.bday21, edge.gmt, edge.walk_in = b18.id, b21.id, gmt.id, walk.id
     edge.wrong_person, edge.right_person = wrong.id, right.id
 
@@ -108,57 +169,95 @@ def plant_edges(store: Store) -> Edge:
     store.amend_contact(moved.contact_id, {"hub_code": "N11"}, "taken at No. 11")
     edge.moved_contact = moved.contact_id
     _contact(
-        store, right, utc(2026, 3, 24, 14, 0), "drop_in", minutes=40, purposes=("wellbeing", "family"),
+        store,
+        right,
+        utc(2026, 3, 24, 14, 0),
+        "drop_in",
+        minutes=40,
+        purposes=("wellbeing", "family"),
         safeguarding_concern=True,
-        safeguarding=Safeguarding(action_taken="Called the out-of-hours team.",
-                                  manager_informed_at=utc(2026, 3, 24, 14, 20), follow_up_by=date(2026, 3, 26)),
+        safeguarding=Safeguarding(
+            action_taken="Called the out-of-hours team.",
+            manager_informed_at=utc(2026, 3, 24, 14, 20),
+            follow_up_by=date(2026, 3, 26),
+        ),
     )
 
     _at(store, utc(2026, 3, 24, 10, 20))
-    p = store.record_payment(person_id=right.id, category="travel", amount_pence=1500, method="cash",
-                             reason="Bus fare to a job interview")
+    p = store.record_payment(
+        person_id=right.id, category="travel", amount_pence=1500, method="cash", reason="Bus fare to a job interview"
+    )
     _at(store, utc(2026, 3, 24, 10, 40))
     store.reverse_payment(p.id, "Recorded against the wrong category")
     edge.reversed_same_day = p.id
     _at(store, utc(2026, 3, 24, 10, 30))
-    store.record_payment(person_id=right.id, category="emergency-cash", amount_pence=2000, method="cash",
-                         reason="No money until Monday")
+    store.record_payment(
+        person_id=right.id, category="emergency-cash", amount_pence=2000, method="cash", reason="No money until Monday"
+    )
     _at(store, utc(2026, 3, 24, 10, 45))
-    store.record_payment(person_id=b21.id, category="gas-top-up", amount_pence=3500, method="utility_top_up",
-                         reason="Gas ran out")
+    store.record_payment(
+        person_id=b21.id, category="gas-top-up", amount_pence=3500, method="utility_top_up", reason="Gas ran out"
+    )
     _at(store, utc(2026, 3, 24, 11, 0))
-    p = store.record_payment(person_id=b18.id, category="electric-top-up", amount_pence=3000, method="cash",
-                             reason="Meter empty")
+    p = store.record_payment(
+        person_id=b18.id, category="electric-top-up", amount_pence=3000, method="cash", reason="Meter empty"
+    )
     _at(store, utc(2026, 3, 24, 11, 10))
     store.decide_payment(p.id, True, nadia)
     edge.approved_by_decision = p.id
     _at(store, utc(2026, 3, 24, 11, 20))
-    p = store.record_payment(person_id=b18.id, category="clothing", amount_pence=5000, method="card",
-                             reason="Winter coat")
+    p = store.record_payment(
+        person_id=b18.id, category="clothing", amount_pence=5000, method="card", reason="Winter coat"
+    )
     _at(store, utc(2026, 3, 24, 11, 25))
     store.decide_payment(p.id, False, nadia, "Clothing grant already given this year")
     _at(store, utc(2026, 3, 24, 11, 30))
-    store.record_payment(person_id=right.id, category="food-voucher", amount_pence=1000, method="voucher",
-                         voucher_serial="V100001", reason="Food for the weekend")
+    store.record_payment(
+        person_id=right.id,
+        category="food-voucher",
+        amount_pence=1000,
+        method="voucher",
+        voucher_serial="V100001",
+        reason="Food for the weekend",
+    )
     _at(store, utc(2026, 3, 25, 11, 0))
-    p = store.record_payment(person_id=right.id, category="food-voucher", amount_pence=1000, method="voucher",
-                             voucher_serial="V100005", reason="Food")
+    p = store.record_payment(
+        person_id=right.id,
+        category="food-voucher",
+        amount_pence=1000,
+        method="voucher",
+        voucher_serial="V100005",
+        reason="Food",
+    )
     _at(store, utc(2026, 3, 26, 9, 30))
     store.reverse_payment(p.id, "Voucher not handed over")
     edge.reversed_later = p.id
 
-    session = DropInSession(hub_code="DEW", session_type="stay-and-play", starts_at=utc(2026, 3, 24, 12, 0),
-                            ends_at=utc(2026, 3, 24, 14, 0), staff=("sam",), partners=("Health visitor",),
-                            opened_by="sam")
+    session = DropInSession(
+        hub_code="DEW",
+        session_type="stay-and-play",
+        starts_at=utc(2026, 3, 24, 12, 0),
+        ends_at=utc(2026, 3, 24, 14, 0),
+        staff=("sam",),
+        partners=("Health visitor",),
+        opened_by="sam",
+    )
     _at(store, utc(2026, 3, 24, 12, 0))
     store.open_session(session)
     for who in (b18, right):
-        store.add_attendance(Attendance(session_id=session.id, kind="person", person_id=who.id, recorded_by="sam",
-                                        recorded_at=session.starts_at))
-    store.add_attendance(Attendance(session_id=session.id, kind="walk_in", person_id=walk.id, recorded_by="sam",
-                                    recorded_at=session.starts_at))
-    store.add_attendance(Attendance(session_id=session.id, kind="children", children=3, recorded_by="sam",
-                                    recorded_at=session.starts_at))
+        store.add_attendance(
+            Attendance(
+                session_id=session.id, kind="person", person_id=who.id, recorded_by="sam", recorded_at=session.starts_at
+            )
+        )
+    store.add_attendance(
+        Attendance(
+            session_id=session.id, kind="walk_in", person_id=walk.id, recorded_by="sam", recorded_at=session.starts_at
+        )
+    )
+    store.add_attendance(
+        Attendance(session_id=session.id, kind="children", children=3, recorded_by="sam", recorded_at=session.starts_at)
+    )
     store.close_session(session.id, at=utc(2026, 3, 24, 14, 0))
 
     # The float counted £2.50 short, with a reason; vouchers counted (V100001 was issued).

@@ -61,15 +61,22 @@ def expected(ex: Exported, hub: str, day: date) -> dict:
         "by_method": +by_method,
         "net_pence": sum(p["amount_pence"] for p in payments if p["state"] == "approved"),
         "reversed_pence": sum(p["amount_pence"] for p in payments if p["state"] == "reversed"),
-        "awaiting": (sum(1 for p in payments if p["state"] == "awaiting_approval"),
-                     sum(p["amount_pence"] for p in payments if p["state"] == "awaiting_approval")),
-        "declined": (sum(1 for p in payments if p["state"] == "declined"),
-                     sum(p["amount_pence"] for p in payments if p["state"] == "declined")),
+        "awaiting": (
+            sum(1 for p in payments if p["state"] == "awaiting_approval"),
+            sum(p["amount_pence"] for p in payments if p["state"] == "awaiting_approval"),
+        ),
+        "declined": (
+            sum(1 for p in payments if p["state"] == "declined"),
+            sum(p["amount_pence"] for p in payments if p["state"] == "declined"),
+        ),
         "cash_out": sum(p["amount_pence"] for p in payments if p["state"] == "approved" and p["method"] == "cash"),
         "sessions": sorted(
-            (s["session_type"], sum(1 for a in s["attendance"] if a["kind"] == "person"),
-             sum(1 for a in s["attendance"] if a["kind"] == "walk_in"),
-             sum(a["children"] for a in s["attendance"] if a["kind"] == "children"))
+            (
+                s["session_type"],
+                sum(1 for a in s["attendance"] if a["kind"] == "person"),
+                sum(1 for a in s["attendance"] if a["kind"] == "walk_in"),
+                sum(a["children"] for a in s["attendance"] if a["kind"] == "children"),
+            )
             for s in sessions
         ),
     }
@@ -144,8 +151,11 @@ def test_the_planted_edges_are_in_the_data_and_counted(both, demo):
     e = demo.edge
 
     def mine(person_id: str, hub: str, day: date) -> list[dict]:
-        return [c for c in ex.contacts
-                if c["person_id"] == person_id and c["hub_code"] == hub and london_day(c["started_at"]) == day]
+        return [
+            c
+            for c in ex.contacts
+            if c["person_id"] == person_id and c["hub_code"] == hub and london_day(c["started_at"]) == day
+        ]
 
     # Birthday on the day: 16-17 on the 19th, 18-20 on his 18th birthday, the 20th.
     assert [band(ex.people[e.bday18], date(2026, 3, 19))] == ["16-17"]

@@ -28,8 +28,14 @@ def desk(store: Store) -> Store:
 
 def pay(store: Store, person, pence: int, method: str = "cash", hour: int = 11, **kw):
     store.clock = lambda: at(hour)
-    return store.record_payment(person_id=person.id, category=kw.pop("category", "travel"), amount_pence=pence,
-                                method=method, reason="Bus fare", **kw)
+    return store.record_payment(
+        person_id=person.id,
+        category=kw.pop("category", "travel"),
+        amount_pence=pence,
+        method=method,
+        reason="Bus fare",
+        **kw,
+    )
 
 
 def test_float_difference_needs_a_reason_and_is_recorded_audited_and_queued(desk: Store, person):
@@ -51,8 +57,12 @@ def test_float_difference_needs_a_reason_and_is_recorded_audited_and_queued(desk
     with pytest.raises(ValidationError, match=r"£3\.20 short: give a reason"):
         day_store.count_float(desk, day=DAY, denominations={2000: 4, 1000: 1, 500: 1, 100: 1, 50: 1, 10: 3})
     before = (desk.count("audit"), desk.count("outbox"))
-    count = day_store.count_float(desk, day=DAY, denominations={2000: 4, 1000: 1, 500: 1, 100: 1, 50: 1, 10: 3},
-                                  reason="A £2 coin and change given for the laundry, no receipt")
+    count = day_store.count_float(
+        desk,
+        day=DAY,
+        denominations={2000: 4, 1000: 1, 500: 1, 100: 1, 50: 1, 10: 3},
+        reason="A £2 coin and change given for the laundry, no receipt",
+    )
     assert count.total_pence == 9680 and count.difference_pence == -320
     assert [d.pence for d in count.denominations] == [2000, 1000, 500, 100, 50, 10]
     assert (desk.count("audit"), desk.count("outbox")) == (before[0] + 1, before[1] + 1)
@@ -126,10 +136,19 @@ def test_close_day_waits_for_sign_outs_payments_and_the_float(desk: Store, perso
     from hubdesk.domain.models import Contact
 
     desk.clock = lambda: at(10, 5)
-    visit = desk.record_contact(Contact(
-        person_id=person.id, hub_code="DEW", contact_type="drop_in", recorded_by="sam", started_at=at(10),
-        recorded_at=at(10, 5), seen=True, purposes=("housing",), summary="Came in.",
-    ))
+    visit = desk.record_contact(
+        Contact(
+            person_id=person.id,
+            hub_code="DEW",
+            contact_type="drop_in",
+            recorded_by="sam",
+            started_at=at(10),
+            recorded_at=at(10, 5),
+            seen=True,
+            purposes=("housing",),
+            summary="Came in.",
+        )
+    )
     awaiting = pay(desk, person, 3000, category="gas")
     pay(desk, person, 1000)
     desk.clock = lambda: at(17)

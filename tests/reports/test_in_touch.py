@@ -24,14 +24,22 @@ def independent(ex: Exported, as_of: date, pa: str | None = None, hub: str | Non
         b = band(p, as_of)
         if b not in DEFAULTS:
             continue
-        touches = [c for c in ex.contacts if c["person_id"] == p["id"]
-                   and datetime.fromisoformat(c["started_at"]) < end
-                   and (c["seen"] or c["contact_type"] in ("phone", "video"))]
+        touches = [
+            c
+            for c in ex.contacts
+            if c["person_id"] == p["id"]
+            and datetime.fromisoformat(c["started_at"]) < end
+            and (c["seen"] or c["contact_type"] in ("phone", "video"))
+        ]
         last = max((london_day(c["started_at"]) for c in touches), default=None)
         interval = p["expected_contact_days"] or DEFAULTS[b]
         since = (as_of - last).days if last else None
-        result[p["id"]] = {"band": b, "interval": interval, "in_touch": since is not None and since <= interval,
-                           "overdue": None if since is None else max(0, since - interval)}
+        result[p["id"]] = {
+            "band": b,
+            "interval": interval,
+            "in_touch": since is not None and since <= interval,
+            "overdue": None if since is None else max(0, since - interval),
+        }
     return result
 
 
@@ -44,15 +52,29 @@ def exported(demo):
         store.lock()
 
 
-@pytest.mark.parametrize(("as_of", "pa", "hub"), [
-    (TODAY, None, None), (TODAY, "sam", None), (TODAY, None, "N11"), (TODAY, "tom", "DEW"),
-    (date(2026, 3, 20), None, None), (date(2026, 3, 31), None, "DEW"),
-])
+@pytest.mark.parametrize(
+    ("as_of", "pa", "hub"),
+    [
+        (TODAY, None, None),
+        (TODAY, "sam", None),
+        (TODAY, None, "N11"),
+        (TODAY, "tom", "DEW"),
+        (date(2026, 3, 20), None, None),
+        (date(2026, 3, 31), None, "DEW"),
+    ],
+)
 def test_in_touch_matches_the_independent_count(demo_store, exported, as_of, pa, hub):
     report = in_touch_report(demo_store, as_of=as_of, pa=pa, hub_code=hub)
     want = independent(exported, as_of, pa, hub)
-    got = {x.person.id: {"band": x.band.value, "interval": x.interval_days, "in_touch": x.in_touch,
-                         "overdue": x.days_overdue} for x in report.lines}
+    got = {
+        x.person.id: {
+            "band": x.band.value,
+            "interval": x.interval_days,
+            "in_touch": x.in_touch,
+            "overdue": x.days_overdue,
+        }
+        for x in report.lines
+    }
     assert got == want
     assert len(want) > 5
     for share in report.shares:
@@ -74,19 +96,17 @@ def test_a_contact_moved_to_the_right_person_counts_only_for_them(demo_store, de
 
 def test_a_text_is_a_contact_but_not_being_in_touch(demo_store, demo):
     # Gus's last contacts: a text at 23:55 on 19 Mar, a call at 00:05 on 20 Mar (interval: 56 days).
-    line = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 19)).lines
-                if x.person.id == demo.edge.gmt)
+    line = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 19)).lines if x.person.id == demo.edge.gmt)
     assert line.last_contact_type.value == "text" and line.last_in_touch_at is None
-    line = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 20)).lines
-                if x.person.id == demo.edge.gmt)
+    line = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 20)).lines if x.person.id == demo.edge.gmt)
     assert line.last_contact_type.value == "phone" and line.in_touch and not line.interval_set
 
 
 def test_ageing_into_a_band_on_the_day(demo_store, demo):
-    before = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 19)).lines if x.person.id ==
-                  demo.edge.bday18)
-    on = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 20)).lines if x.person.id ==
-              demo.edge.bday18)
+    before = next(
+        x for x in in_touch_report(demo_store, as_of=date(2026, 3, 19)).lines if x.person.id == demo.edge.bday18
+    )
+    on = next(x for x in in_touch_report(demo_store, as_of=date(2026, 3, 20)).lines if x.person.id == demo.edge.bday18)
     assert (before.band.value, on.band.value) == ("16-17", "18-20")
 
 

@@ -94,8 +94,9 @@ def cmd_in_touch(args: argparse.Namespace, store) -> int:
     as_of = args.date or datetime.now(LONDON).date()
     report = in_touch.in_touch_report(store, as_of=as_of, pa=args.pa, hub_code=args.hub)
     text = in_touch.RENDERERS[args.format](report)
-    scope = " ".join(x for x in (f"pa={report.pa}" if report.pa else "", f"hub={report.hub_code}"
-                                 if report.hub_code else "") if x)
+    scope = " ".join(
+        x for x in (f"pa={report.pa}" if report.pa else "", f"hub={report.hub_code}" if report.hub_code else "") if x
+    )
     _audit(store, "in-touch", f"{as_of.isoformat()} {args.format} {scope}".strip())
     _write(text, target, "keeping-in-touch list")
     return 0
@@ -110,8 +111,9 @@ def _store_options(parser: argparse.ArgumentParser) -> None:
 
 def add_parsers(subparsers) -> None:
     report = subparsers.add_parser("report", help="the day's summary and the keeping-in-touch list")
-    kinds = report.add_subparsers(dest="report_command", required=True, parser_class=type(report),
-                                  metavar="daily|in-touch")
+    kinds = report.add_subparsers(
+        dest="report_command", required=True, parser_class=type(report), metavar="daily|in-touch"
+    )
 
     p = kinds.add_parser("daily", help="the day's summary for a hub")
     _store_options(p)

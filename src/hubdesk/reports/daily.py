@@ -140,8 +140,11 @@ class DailySummary:
 
     @property
     def session_attendance(self) -> tuple[int, int, int]:
-        return (sum(s.people for s in self.sessions), sum(s.walk_ins for s in self.sessions),
-                sum(s.children for s in self.sessions))
+        return (
+            sum(s.people for s in self.sessions),
+            sum(s.walk_ins for s in self.sessions),
+            sum(s.children for s in self.sessions),
+        )
 
 
 # --- working it out --------------------------------------------------------------------
@@ -159,8 +162,12 @@ def band_of(person: Person | None, day: date) -> str:
 
 
 def _band_for_age(age: int) -> AgeBand:
-    for band, low, high in ((AgeBand.UNDER_16, 0, 15), (AgeBand.BAND_16_17, 16, 17),
-                            (AgeBand.BAND_18_20, 18, 20), (AgeBand.BAND_21_25, 21, 25)):
+    for band, low, high in (
+        (AgeBand.UNDER_16, 0, 15),
+        (AgeBand.BAND_16_17, 16, 17),
+        (AgeBand.BAND_18_20, 18, 20),
+        (AgeBand.BAND_21_25, 21, 25),
+    ):
         if low <= age <= high:
             return band
     return AgeBand.OVER_25
@@ -183,8 +190,11 @@ def daily_summary(store: Store, hub_code: str, day: date, *, now: datetime | Non
         raise NotFound(f"No hub with the code {hub_code} on this desk")
     start, end = store.day_bounds(day)
     summary = DailySummary(
-        hub_code=hub_code, hub_name=hubs.get(hub_code, hub_code), day=day,
-        made_at=now or store.clock(), example_reference=reference.example,
+        hub_code=hub_code,
+        hub_name=hubs.get(hub_code, hub_code),
+        day=day,
+        made_at=now or store.clock(),
+        example_reference=reference.example,
     )
     _contacts(store, summary, store.contacts_between(hub_code, start, end), reference)
     _sessions(store, summary, hub_code, start, end, {t.code: t.name for t in reference.session_types})
@@ -203,13 +213,19 @@ def _contacts(store: Store, summary: DailySummary, contacts: list[Contact], refe
     summary.by_type = [Count(t.label, types[t]) for t in ContactType]
     purposes = Counter(code for c in contacts for code in c.purposes)
     names = {p.code: p.name for p in reference.contact_purposes}
-    summary.by_purpose = [Count(names[code], purposes[code]) for code in names if purposes[code] or
-                          any(p.code == code and p.active for p in reference.contact_purposes)]
+    summary.by_purpose = [
+        Count(names[code], purposes[code])
+        for code in names
+        if purposes[code] or any(p.code == code and p.active for p in reference.contact_purposes)
+    ]
     summary.by_purpose += [Count(code, n) for code, n in sorted(purposes.items()) if code not in names]
     bands = Counter(band_of(people.get(c.person_id), day) for c in contacts)
     summary.by_age_band = [Count(b.value, bands[b.value]) for b in REPORTED_BANDS]
-    summary.by_age_band += [Count(label, bands[label]) for label in (AgeBand.UNDER_16.value, AgeBand.OVER_25.value,
-                                                                     UNKNOWN_AGE) if bands[label]]
+    summary.by_age_band += [
+        Count(label, bands[label])
+        for label in (AgeBand.UNDER_16.value, AgeBand.OVER_25.value, UNKNOWN_AGE)
+        if bands[label]
+    ]
     summary.seen = sum(1 for c in contacts if c.seen)
     summary.not_seen = summary.contacts - summary.seen
     summary.recorded_later = sum(1 for c in contacts if _local(c.recorded_at).date() > _local(c.started_at).date())
@@ -233,26 +249,36 @@ def _contacts(store: Store, summary: DailySummary, contacts: list[Contact], refe
         if c.safeguarding_concern and c.safeguarding is not None:
             s = c.safeguarding
             informed = _local(s.manager_informed_at)
-            informed_text = informed.strftime("%H:%M") if informed.date() == day else (
-                f"{informed.day} {informed:%b %H:%M}")
-            summary.safeguarding.append(SafeguardingLine(
-                time=_hm(c.started_at), contact_type=c.contact_type.label, manager_informed=informed_text,
-                follow_up_by=f"{s.follow_up_by.day} {s.follow_up_by:%b %Y}" if s.follow_up_by else "",
-            ))
+            informed_text = (
+                informed.strftime("%H:%M") if informed.date() == day else (f"{informed.day} {informed:%b %H:%M}")
+            )
+            summary.safeguarding.append(
+                SafeguardingLine(
+                    time=_hm(c.started_at),
+                    contact_type=c.contact_type.label,
+                    manager_informed=informed_text,
+                    follow_up_by=f"{s.follow_up_by.day} {s.follow_up_by:%b %Y}" if s.follow_up_by else "",
+                )
+            )
 
 
-def _sessions(store: Store, summary: DailySummary, hub_code: str, start: datetime, end: datetime,
-              names: dict[str, str]) -> None:
+def _sessions(
+    store: Store, summary: DailySummary, hub_code: str, start: datetime, end: datetime, names: dict[str, str]
+) -> None:
     for session in store.sessions_between(hub_code, start, end):
         register = store.attendance(session.id)
-        summary.sessions.append(SessionLine(
-            name=names.get(session.session_type, session.session_type),
-            starts=_hm(session.starts_at), ends=_hm(session.ends_at or session.closed_at),
-            people=sum(1 for a in register if a.kind is AttendanceKind.PERSON),
-            walk_ins=sum(1 for a in register if a.kind is AttendanceKind.WALK_IN),
-            children=sum(a.children for a in register if a.kind is AttendanceKind.CHILDREN),
-            staff=session.staff, partners=session.partners,
-        ))
+        summary.sessions.append(
+            SessionLine(
+                name=names.get(session.session_type, session.session_type),
+                starts=_hm(session.starts_at),
+                ends=_hm(session.ends_at or session.closed_at),
+                people=sum(1 for a in register if a.kind is AttendanceKind.PERSON),
+                walk_ins=sum(1 for a in register if a.kind is AttendanceKind.WALK_IN),
+                children=sum(a.children for a in register if a.kind is AttendanceKind.CHILDREN),
+                staff=session.staff,
+                partners=session.partners,
+            )
+        )
 
 
 def _payments(store: Store, summary: DailySummary, hub_code: str, day: date, names: dict[str, str]) -> None:
@@ -261,8 +287,11 @@ def _payments(store: Store, summary: DailySummary, hub_code: str, day: date, nam
     for line in day_store.day_payments(store, hub_code, day):
         p = line.payment
         if line.state in ("approved", "reversed"):
-            groups = (by_category.setdefault(p.category, PaymentGroup(names.get(p.category, p.category))),
-                      by_method[p.method.value], summary.payments_total)
+            groups = (
+                by_category.setdefault(p.category, PaymentGroup(names.get(p.category, p.category))),
+                by_method[p.method.value],
+                summary.payments_total,
+            )
             for group in groups:
                 group.count += 1
                 group.gross_pence += p.amount_pence
@@ -299,14 +328,20 @@ def _made(summary: DailySummary) -> str:
 
 def _float_rows(rec: FloatReconciliation) -> list[tuple[str, str]]:
     rows = [
-        ("Opening balance", format_pence(rec.opening_pence) + f" ({rec.opening_source})"
-         if rec.opening_pence is not None else "not recorded"),
+        (
+            f"Opening balance ({rec.opening_source})" if rec.opening_pence is not None else "Opening balance",
+            format_pence(rec.opening_pence) if rec.opening_pence is not None else "not recorded",
+        ),
         ("Top-ups", format_pence(rec.top_ups_pence)),
     ]
     if rec.banked_pence:
         rows.append(("Taken out (banked)", format_pence(rec.banked_pence)))
-    rows.append((f"Cash paid out ({rec.cash_payments} payment{'s' if rec.cash_payments != 1 else ''})",
-                 format_pence(rec.cash_out_pence)))
+    rows.append(
+        (
+            f"Cash paid out ({rec.cash_payments} payment{'s' if rec.cash_payments != 1 else ''})",
+            format_pence(rec.cash_out_pence),
+        )
+    )
     if rec.reversed_cash_pence:
         rows.append(("Cash payments reversed (not counted as paid out)", format_pence(rec.reversed_cash_pence)))
     rows.append(("Expected in the float", format_pence(rec.expected_pence)))
@@ -318,15 +353,21 @@ def _float_rows(rec: FloatReconciliation) -> list[tuple[str, str]]:
         if rec.count.reason:
             rows.append(("Reason given", rec.count.reason))
         if rec.changed_since_count:
-            rows.append(("Note", "a payment was decided or reversed after the count; the difference is worked "
-                                 "out again here"))
+            rows.append(
+                ("Note", "a payment was decided or reversed after the count; the difference is worked out again here")
+            )
     return rows
 
 
 def _voucher_rows(v: VoucherReconciliation) -> list[tuple[str, str]]:
-    rows = [("In stock at the last count", str(v.start_stock)), ("Received", str(v.received)),
-            ("Sent back", str(v.returned)), ("Issued", str(v.issued)), ("Expected in stock", str(v.expected)),
-            ("Counted", "not counted yet" if v.counted is None else str(v.counted))]
+    rows = [
+        ("In stock at the last count", str(v.start_stock)),
+        ("Received", str(v.received)),
+        ("Sent back", str(v.returned)),
+        ("Issued", str(v.issued)),
+        ("Expected in stock", str(v.expected)),
+        ("Counted", "not counted yet" if v.counted is None else str(v.counted)),
+    ]
     if v.missing:
         rows.append(("Missing", ", ".join(v.missing)))
     if v.unexpected:
@@ -337,13 +378,26 @@ def _voucher_rows(v: VoucherReconciliation) -> list[tuple[str, str]]:
 
 
 def _payment_table(groups: list[PaymentGroup], total: PaymentGroup | None = None) -> list[list[str]]:
-    rows = [[g.label, str(g.count), format_pence(g.gross_pence),
-             f"{g.reversed_count} ({format_pence(g.reversed_pence)})" if g.reversed_count else "",
-             format_pence(g.net_pence)] for g in groups]
+    rows = [
+        [
+            g.label,
+            str(g.count),
+            format_pence(g.gross_pence),
+            f"{g.reversed_count} ({format_pence(g.reversed_pence)})" if g.reversed_count else "",
+            format_pence(g.net_pence),
+        ]
+        for g in groups
+    ]
     if total is not None:
-        rows.append([total.label, str(total.count), format_pence(total.gross_pence),
-                     f"{total.reversed_count} ({format_pence(total.reversed_pence)})" if total.reversed_count else "",
-                     format_pence(total.net_pence)])
+        rows.append(
+            [
+                total.label,
+                str(total.count),
+                format_pence(total.gross_pence),
+                f"{total.reversed_count} ({format_pence(total.reversed_pence)})" if total.reversed_count else "",
+                format_pence(total.net_pence),
+            ]
+        )
     return rows
 
 
@@ -354,44 +408,102 @@ def _sections(s: DailySummary) -> list[tuple[str, list[str], list[list[str]], st
     """(title, header, rows, note) for every table on the summary: one source for md and html."""
     people, walk_ins, children = s.session_attendance
     out: list[tuple[str, list[str], list[list[str]], str]] = [
-        ("Contacts", ["", "Contacts"], [
-            ["All contacts", str(s.contacts)], ["Seen", str(s.seen)], ["Not seen", str(s.not_seen)],
-            ["Recorded on a later day", str(s.recorded_later)],
-        ], ""),
+        (
+            "Contacts",
+            ["", "Contacts"],
+            [
+                ["All contacts", str(s.contacts)],
+                ["Seen", str(s.seen)],
+                ["Not seen", str(s.not_seen)],
+                ["Recorded on a later day", str(s.recorded_later)],
+            ],
+            "",
+        ),
         ("Contacts by type", ["Type", "Contacts"], [[c.label, str(c.count)] for c in s.by_type], ""),
-        ("Contacts by purpose", ["Purpose", "Contacts"], [[c.label, str(c.count)] for c in s.by_purpose],
-         "A contact with more than one purpose is counted under each."),
-        ("Contacts by age band", ["Age on the day", "Contacts"], [[c.label, str(c.count)] for c in s.by_age_band],
-         ""),
-        ("Drop-in visits", ["", "Number"], [
-            ["Visits", str(s.visits)], ["Young people", str(s.visitors)], ["Still signed in", str(s.still_signed_in)],
-        ], ""),
-        ("Busiest hours", ["Hour", "Arrived", "In the building"],
-         [[h.label + (" (busiest)" if h in s.busiest else ""), str(h.arrivals), str(h.present)] for h in s.hours],
-         "" if s.hours else "No drop-in visits."),
-        ("Sessions", ["Session", "Time", "People", "Walk-ins", "Children", "Staff", "Partners"],
-         [[x.name, f"{x.starts}-{x.ends}", str(x.people), str(x.walk_ins), str(x.children), ", ".join(x.staff),
-           ", ".join(x.partners)] for x in s.sessions]
-         + ([["All sessions", "", str(people), str(walk_ins), str(children), "", ""]] if s.sessions else []),
-         "" if s.sessions else "No sessions."),
-        ("Payments by category", PAYMENT_HEAD, _payment_table(s.payments_by_category, s.payments_total),
-         "Reversed payments are shown and taken off the net total."),
-        ("Payments by method", PAYMENT_HEAD, _payment_table(s.payments_by_method), ""),
-        ("Payments not paid", ["", "Number", "Amount"], [
-            [g.label, str(g.count), format_pence(g.gross_pence)] for g in (s.awaiting, s.declined)
-        ], ""),
+        (
+            "Contacts by purpose",
+            ["Purpose", "Contacts"],
+            [[c.label, str(c.count)] for c in s.by_purpose],
+            "A contact with more than one purpose is counted under each.",
+        ),
+        ("Contacts by age band", ["Age on the day", "Contacts"], [[c.label, str(c.count)] for c in s.by_age_band], ""),
+        (
+            "Drop-in visits",
+            ["", "Number"],
+            [
+                ["Visits", str(s.visits)],
+                ["Young people", str(s.visitors)],
+                ["Still signed in", str(s.still_signed_in)],
+            ],
+            "",
+        ),
+        (
+            "Busiest hours",
+            ["Hour", "Arrived", "In the building"],
+            [[h.label + (" (busiest)" if h in s.busiest else ""), str(h.arrivals), str(h.present)] for h in s.hours],
+            "" if s.hours else "No drop-in visits.",
+        ),
+        (
+            "Sessions",
+            ["Session", "Time", "People", "Walk-ins", "Children", "Staff", "Partners"],
+            [
+                [
+                    x.name,
+                    f"{x.starts}-{x.ends}",
+                    str(x.people),
+                    str(x.walk_ins),
+                    str(x.children),
+                    ", ".join(x.staff),
+                    ", ".join(x.partners),
+                ]
+                for x in s.sessions
+            ]
+            + ([["All sessions", "", str(people), str(walk_ins), str(children), "", ""]] if s.sessions else []),
+            "" if s.sessions else "No sessions.",
+        ),
+        (
+            "Payments by category",
+            PAYMENT_HEAD,
+            _payment_table(s.payments_by_category, s.payments_total),
+            "Reversed payments are shown and taken off the net total.",
+        ),
+        (
+            "Payments by method",
+            PAYMENT_HEAD,
+            _payment_table(s.payments_by_method),
+            "" if s.payments_by_method else "No payments.",
+        ),
+        (
+            "Payments not paid",
+            ["", "Number", "Amount"],
+            [[g.label, str(g.count), format_pence(g.gross_pence)] for g in (s.awaiting, s.declined)],
+            "",
+        ),
     ]
     if s.reversed_receipts or s.late_reversals:
         rows = [[r, "this day"] for r in s.reversed_receipts]
-        rows += [[r.receipt_no, f"paid {r.paid_on.day} {r.paid_on:%b %Y}, {format_pence(r.amount_pence)}; "
-                  "reversed this day"] for r in s.late_reversals]
+        rows += [
+            [r.receipt_no, f"paid {r.paid_on.day} {r.paid_on:%b %Y}, {format_pence(r.amount_pence)}; reversed this day"]
+            for r in s.late_reversals
+        ]
         out.append(("Reversals", ["Receipt", "When"], rows, ""))
-    out.append(("Safeguarding concerns raised", ["Time", "Contact", "Manager told", "Follow up by"],
-                [[x.time, x.contact_type, x.manager_informed, x.follow_up_by] for x in s.safeguarding],
-                f"{len(s.safeguarding)} concern{'s' if len(s.safeguarding) != 1 else ''} raised."))
+    out.append(
+        (
+            "Safeguarding concerns raised",
+            ["Time", "Contact", "Manager told", "Follow up by"],
+            [[x.time, x.contact_type, x.manager_informed, x.follow_up_by] for x in s.safeguarding],
+            f"{len(s.safeguarding)} concern{'s' if len(s.safeguarding) != 1 else ''} raised.",
+        )
+    )
     if s.float is not None:
-        out.append(("Cash float", ["", ""], [list(r) for r in _float_rows(s.float)],
-                    "" if s.float.in_use else "No float activity recorded."))
+        out.append(
+            (
+                "Cash float",
+                ["", ""],
+                [list(r) for r in _float_rows(s.float)],
+                "" if s.float.in_use else "No float activity recorded.",
+            )
+        )
     if s.vouchers is not None and s.vouchers.in_use:
         out.append(("Voucher stock", ["", ""], [list(r) for r in _voucher_rows(s.vouchers)], ""))
     return out
@@ -405,8 +517,12 @@ def _md(text: str) -> str:
 
 
 def render_md(s: DailySummary) -> str:
-    lines = [f"# Daily summary: {_md(s.hub_name)} ({_md(s.hub_code)})", "",
-             f"{_long_day(s.day)}. Made {_md(_made(s))}.", ""]
+    lines = [
+        f"# Daily summary: {_md(s.hub_name)} ({_md(s.hub_code)})",
+        "",
+        f"{_long_day(s.day)}. Made {_md(_made(s))}.",
+        "",
+    ]
     if s.example_reference:
         lines += ["*Categories and limits are the example set, not this council's.*", ""]
     if s.closure is not None:
@@ -495,7 +611,8 @@ def render_csv(s: DailySummary) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["hub", "day", "section", "item", "count", "amount_gbp", "note"])
-    writer.writerows([[_csv_cell(v) for v in row] for row in rows])
+    # Item and note may be text people typed (names of categories, reasons); figures are ours.
+    writer.writerows([[_csv_cell(v) if i in (3, 6) else v for i, v in enumerate(row)] for row in rows])
     return out.getvalue()
 
 
@@ -523,20 +640,26 @@ tr.total td { font-weight: bold; background: #f4f4f4; }
 NUM = ' class="n"'
 
 
-def _cell_class(text: str) -> str:
+def _is_figure(text: str) -> bool:
     plain = text.replace("£", "").replace(",", "").replace(".", "").replace("-", "").strip()
-    return NUM if plain.isdigit() else ""
+    return plain.isdigit()
 
 
 def render_html(s: DailySummary) -> str:
     e = html.escape
     title = f"Daily summary: {s.hub_name} ({s.hub_code}), {_long_day(s.day)}"
     parts = [
-        "<!DOCTYPE html>", '<html lang="en-GB">', "<head>", '<meta charset="utf-8">',
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         # Nothing is fetched: the page is self-contained and safe to open from a USB stick.
         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        f"<title>{e(title)}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
+        f"<title>{e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+        "<body>",
         f"<h1>Daily summary: {e(s.hub_name)} ({e(s.hub_code)})</h1>",
         f'<p class="meta">{e(_long_day(s.day))}. Made {e(_made(s))}.</p>',
     ]
@@ -547,23 +670,41 @@ def render_html(s: DailySummary) -> str:
     top = max((h.present for h in s.hours), default=0)
     parts.append('<div class="grid">')
     for title_, head, rows, note in _sections(s):
-        wide = title_ in ("Sessions", "Payments by category", "Payments by method", "Safeguarding concerns raised",
-                          "Cash float", "Voucher stock", "Reversals")
+        wide = title_ in (
+            "Sessions",
+            "Payments by category",
+            "Payments by method",
+            "Safeguarding concerns raised",
+            "Cash float",
+            "Voucher stock",
+            "Reversals",
+        )
         if wide:
             parts.append("</div>")
         parts.append(f"<section><h2>{e(title_)}</h2>")
         if rows:
-            parts.append("<table><thead><tr>" + "".join(
-                f"<th{NUM if i else ''}>{e(h)}</th>" for i, h in enumerate(head)) + "</tr></thead><tbody>")
+            # A column of figures is right-aligned, header and all; a column of text is not.
+            numeric = [
+                i > 0 and all(_is_figure(r[i]) for r in rows if r[i]) and any(r[i] for r in rows)
+                for i in range(len(head))
+            ]
+            parts.append("<table>")
+            if any(head):
+                parts.append(
+                    "<thead><tr>"
+                    + "".join(f"<th{NUM if numeric[i] else ''}>{e(h)}</th>" for i, h in enumerate(head))
+                    + "</tr></thead>"
+                )
+            parts.append("<tbody>")
             for row in rows:
                 total = row[0] in ("All payments", "All sessions")
                 cells = []
                 for i, cell in enumerate(row):
-                    cells.append(f"<td{_cell_class(cell) if i else ''}>{e(cell)}")
+                    cells.append(f"<td{NUM if numeric[i] or (i and _is_figure(cell)) else ''}>{e(cell)}")
                     if title_ == "Busiest hours" and i == 2 and top:
                         cells[-1] += f' <span class="bar" style="width:{int(60 * int(cell) / top)}px"></span>'
                     cells[-1] += "</td>"
-                parts.append(("<tr class=\"total\">" if total else "<tr>") + "".join(cells) + "</tr>")
+                parts.append(('<tr class="total">' if total else "<tr>") + "".join(cells) + "</tr>")
             parts.append("</tbody></table>")
         if note:
             parts.append(f'<p class="note">{e(note)}</p>')

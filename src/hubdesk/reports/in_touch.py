@@ -74,8 +74,13 @@ class InTouchLine:
     def sort_key(self) -> tuple:
         # Never in touch first, then most overdue, then the longest since contact.
         never = self.days_since is None
-        return (0 if never else 1, -(self.days_overdue or 0), -(self.days_since or 0),
-                self.person.case_id or "", self.person.id)
+        return (
+            0 if never else 1,
+            -(self.days_overdue or 0),
+            -(self.days_since or 0),
+            self.person.case_id or "",
+            self.person.id,
+        )
 
 
 @dataclass(frozen=True)
@@ -103,8 +108,14 @@ class InTouchReport:
 
     @property
     def shares(self) -> list[BandShare]:
-        out = [BandShare(b.value, sum(1 for x in self.lines if x.band is b),
-                         sum(1 for x in self.lines if x.band is b and x.in_touch)) for b in BANDS]
+        out = [
+            BandShare(
+                b.value,
+                sum(1 for x in self.lines if x.band is b),
+                sum(1 for x in self.lines if x.band is b and x.in_touch),
+            )
+            for b in BANDS
+        ]
         out.append(BandShare("All", len(self.lines), sum(1 for x in self.lines if x.in_touch)))
         return out
 
@@ -113,8 +124,10 @@ def _last_contacts(store: Store, end: datetime, in_touch_only: bool) -> dict[str
     """person_id -> (started_at ISO, contact_type) of the latest current contact before `end`."""
     where = ""
     if in_touch_only:
-        where = (f" AND (contact_type IN ('{SPOKEN[0]}', '{SPOKEN[1]}', 'drop_in', 'home_visit') "
-                 "OR json_extract(body, '$.seen') = 1)")
+        where = (
+            f" AND (contact_type IN ('{SPOKEN[0]}', '{SPOKEN[1]}', 'drop_in', 'home_visit') "
+            "OR json_extract(body, '$.seen') = 1)"
+        )
     # SQLite takes the bare column (contact_type) from the row that holds max(started_at).
     rows = store._rows(
         f"SELECT person_id, max(started_at), contact_type FROM contacts c WHERE started_at < ? AND {_CURRENT}"
@@ -156,16 +169,18 @@ def in_touch_report(
         if band not in BANDS:
             continue
         anyc, touch = last_any.get(person.id), last_touch.get(person.id)
-        report.lines.append(InTouchLine(
-            person=person,
-            band=band,
-            last_contact_at=datetime.fromisoformat(anyc[0]) if anyc else None,
-            last_contact_type=ContactType(anyc[1]) if anyc else None,
-            last_in_touch_at=datetime.fromisoformat(touch[0]) if touch else None,
-            interval_days=person.expected_contact_days or defaults[band],
-            interval_set=person.expected_contact_days is not None,
-            as_of=as_of,
-        ))
+        report.lines.append(
+            InTouchLine(
+                person=person,
+                band=band,
+                last_contact_at=datetime.fromisoformat(anyc[0]) if anyc else None,
+                last_contact_type=ContactType(anyc[1]) if anyc else None,
+                last_in_touch_at=datetime.fromisoformat(touch[0]) if touch else None,
+                interval_days=person.expected_contact_days or defaults[band],
+                interval_set=person.expected_contact_days is not None,
+                as_of=as_of,
+            )
+        )
     report.lines.sort(key=InTouchLine.sort_key)
     return report
 
@@ -193,8 +208,21 @@ def _csv_cell(value: object) -> object:
     return value
 
 
-CSV_FIELDS = ["case_id", "name", "allocated_pa", "hub", "age_band", "last_contact", "last_contact_type",
-              "last_seen_or_spoken", "expected_every_days", "interval", "due", "days_overdue", "in_touch"]
+CSV_FIELDS = [
+    "case_id",
+    "name",
+    "allocated_pa",
+    "hub",
+    "age_band",
+    "last_contact",
+    "last_contact_type",
+    "last_seen_or_spoken",
+    "expected_every_days",
+    "interval",
+    "due",
+    "days_overdue",
+    "in_touch",
+]
 
 
 def render_csv(report: InTouchReport) -> str:
@@ -203,12 +231,26 @@ def render_csv(report: InTouchReport) -> str:
     writer.writerow(CSV_FIELDS)
     for x in report.lines:
         p = x.person
-        writer.writerow([_csv_cell(v) for v in (
-            p.case_id or "", p.display_name, p.allocated_pa or "", p.hub_code, x.band.value,
-            _local(x.last_contact_at), x.last_contact_type.label if x.last_contact_type else "",
-            _local(x.last_in_touch_at), x.interval_days, "set for them" if x.interval_set else "age band default",
-            _day(x.due), "" if x.days_overdue is None else x.days_overdue, "yes" if x.in_touch else "no",
-        )])
+        writer.writerow(
+            [
+                _csv_cell(v)
+                for v in (
+                    p.case_id or "",
+                    p.display_name,
+                    p.allocated_pa or "",
+                    p.hub_code,
+                    x.band.value,
+                    _local(x.last_contact_at),
+                    x.last_contact_type.label if x.last_contact_type else "",
+                    _local(x.last_in_touch_at),
+                    x.interval_days,
+                    "set for them" if x.interval_set else "age band default",
+                    _day(x.due),
+                    "" if x.days_overdue is None else x.days_overdue,
+                    "yes" if x.in_touch else "no",
+                )
+            ]
+        )
     return out.getvalue()
 
 
@@ -225,10 +267,18 @@ def render_md(report: InTouchReport) -> str:
         scope.append(f"allocated to {report.pa}")
     if report.hub_code:
         scope.append(f"hub {report.hub_code}")
-    lines = ["# Keeping in touch", "", _md(", ".join(scope)) + ".", "",
-             "In touch: seen or spoken to within their expected interval (set for them, or by age band: "
-             + ", ".join(f"{b.value} every {d} days" for b, d in report.defaults.items()) + ").", "",
-             "| Age band | Young people | In touch | Share |", "|---|--:|--:|--:|"]
+    lines = [
+        "# Keeping in touch",
+        "",
+        _md(", ".join(scope)) + ".",
+        "",
+        "In touch: seen or spoken to within their expected interval (set for them, or by age band: "
+        + ", ".join(f"{b.value} every {d} days" for b, d in report.defaults.items())
+        + ").",
+        "",
+        "| Age band | Young people | In touch | Share |",
+        "|---|--:|--:|--:|",
+    ]
     for share in report.shares:
         pct = "" if share.percent is None else f"{share.percent}%"
         lines.append(f"| {share.band} | {share.people} | {share.in_touch} | {pct} |")
@@ -237,14 +287,29 @@ def render_md(report: InTouchReport) -> str:
     if not overdue:
         lines.append("Nobody is overdue.")
     else:
-        lines += ["| Case | Name | PA | Hub | Age band | Last seen or spoken to | Every | Overdue |",
-                  "|---|---|---|---|---|---|--:|---|"]
+        lines += [
+            "| Case | Name | PA | Hub | Age band | Last seen or spoken to | Every | Overdue |",
+            "|---|---|---|---|---|---|--:|---|",
+        ]
         for x in overdue:
             p = x.person
-            lines.append("| " + " | ".join(_md(v) for v in (
-                p.case_id or "", p.display_name, p.allocated_pa or "none", p.hub_code, x.band.value,
-                _local(x.last_in_touch_at) or "never", f"{x.interval_days} days", _overdue_text(x),
-            )) + " |")
+            lines.append(
+                "| "
+                + " | ".join(
+                    _md(v)
+                    for v in (
+                        p.case_id or "",
+                        p.display_name,
+                        p.allocated_pa or "none",
+                        p.hub_code,
+                        x.band.value,
+                        _local(x.last_in_touch_at) or "never",
+                        f"{x.interval_days} days",
+                        _overdue_text(x),
+                    )
+                )
+                + " |"
+            )
     lines.append("")
     return "\n".join(lines)
 

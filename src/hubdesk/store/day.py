@@ -63,8 +63,9 @@ def _login(store: Store) -> str:
     return store.user.login
 
 
-def _insert(store: Store, now: datetime, table: str, columns: dict[str, object], record: BaseModel,
-            detail: str) -> None:
+def _insert(
+    store: Store, now: datetime, table: str, columns: dict[str, object], record: BaseModel, detail: str
+) -> None:
     body = record.model_dump_json()
     kind = OUTBOX_KINDS[type(record)]
     seq = store._audit(now, "create", kind, record.id, detail, body)  # type: ignore[attr-defined]
@@ -148,17 +149,28 @@ def record_float_event(
     if FloatEventKind(kind) is FloatEventKind.OPENING and store._rows(
         "SELECT 1 FROM cash_float_events WHERE hub_code = ? AND day = ? AND kind = 'opening'", [hub, day.isoformat()]
     ):
-        raise NotAllowed("The opening balance for this day is already recorded; record a top-up or explain the "
-                         "difference at the count")
+        raise NotAllowed(
+            "The opening balance for this day is already recorded; record a top-up or explain the "
+            "difference at the count"
+        )
     with store._save() as now:
         event = CashFloatEvent(
             hub_code=hub, day=day, kind=kind, amount_pence=amount_pence, note=note, recorded_by=login, recorded_at=now
         )
         _insert(
-            store, now, "cash_float_events",
-            {"id": event.id, "hub_code": hub, "day": day.isoformat(), "kind": event.kind.value,
-             "amount_pence": event.amount_pence, "recorded_at": _iso(event.recorded_at)},
-            event, f"{event.kind.value} {hub} {day.isoformat()} {event.amount_pence}p",
+            store,
+            now,
+            "cash_float_events",
+            {
+                "id": event.id,
+                "hub_code": hub,
+                "day": day.isoformat(),
+                "kind": event.kind.value,
+                "amount_pence": event.amount_pence,
+                "recorded_at": _iso(event.recorded_at),
+            },
+            event,
+            f"{event.kind.value} {hub} {day.isoformat()} {event.amount_pence}p",
         )
     return event
 
@@ -179,14 +191,18 @@ _CURRENT_COUNT = (
 
 def current_count(store: Store, hub_code: str, day: date) -> FloatCount | None:
     """The day's count (the latest recount, if the float was counted again)."""
-    found = store._models(FloatCount, _CURRENT_COUNT.format(where="day = ?") + "ORDER BY counted_at DESC LIMIT 1",
-                          [hub_code, day.isoformat()])
+    found = store._models(
+        FloatCount,
+        _CURRENT_COUNT.format(where="day = ?") + "ORDER BY counted_at DESC LIMIT 1",
+        [hub_code, day.isoformat()],
+    )
     return found[0] if found else None
 
 
 def _previous_count(store: Store, hub_code: str, day: date) -> FloatCount | None:
     found = store._models(
-        FloatCount, _CURRENT_COUNT.format(where="day < ?") + "ORDER BY day DESC, counted_at DESC LIMIT 1",
+        FloatCount,
+        _CURRENT_COUNT.format(where="day < ?") + "ORDER BY day DESC, counted_at DESC LIMIT 1",
         [hub_code, day.isoformat()],
     )
     return found[0] if found else None
@@ -288,13 +304,18 @@ def count_float(
     reconciliation = reconcile_float(store, hub, day)
     previous = reconciliation.count
     fields: dict[str, object] = {
-        "hub_code": hub, "day": day, "expected_pence": reconciliation.expected_pence, "reason": reason,
-        "counted_by": login, "recounts": previous.id if previous else None,
+        "hub_code": hub,
+        "day": day,
+        "expected_pence": reconciliation.expected_pence,
+        "reason": reason,
+        "counted_by": login,
+        "recounts": previous.id if previous else None,
     }
     if denominations is not None:
         items = (
             tuple(DenominationCount(pence=p, count=n) for p, n in denominations.items() if n)
-            if isinstance(denominations, dict) else tuple(denominations)
+            if isinstance(denominations, dict)
+            else tuple(denominations)
         )
         fields["denominations"] = items
         fields["total_pence"] = total_pence if total_pence is not None else sum(d.total_pence for d in items)
@@ -303,11 +324,20 @@ def count_float(
     with store._save() as now:
         count = FloatCount(counted_at=now, **fields)  # type: ignore[arg-type]
         _insert(
-            store, now, "float_counts",
-            {"id": count.id, "hub_code": hub, "day": day.isoformat(), "recounts": count.recounts,
-             "total_pence": count.total_pence, "expected_pence": count.expected_pence,
-             "counted_at": _iso(count.counted_at)},
-            count, f"{hub} {day.isoformat()} counted {count.total_pence}p expected {count.expected_pence}p",
+            store,
+            now,
+            "float_counts",
+            {
+                "id": count.id,
+                "hub_code": hub,
+                "day": day.isoformat(),
+                "recounts": count.recounts,
+                "total_pence": count.total_pence,
+                "expected_pence": count.expected_pence,
+                "counted_at": _iso(count.counted_at),
+            },
+            count,
+            f"{hub} {day.isoformat()} counted {count.total_pence}p expected {count.expected_pence}p",
         )
     return count
 
@@ -336,27 +366,49 @@ def record_voucher_stock(
         raise NotAllowed("The first and last serial numbers have different letters")
     _closed_check(store, hub, day)
     with store._save() as now:
-        event = VoucherStockEvent(hub_code=hub, day=day, kind=kind, prefix=first[0], first_no=first[1],
-                                  last_no=last[1], note=note, recorded_by=login, recorded_at=now)
+        event = VoucherStockEvent(
+            hub_code=hub,
+            day=day,
+            kind=kind,
+            prefix=first[0],
+            first_no=first[1],
+            last_no=last[1],
+            note=note,
+            recorded_by=login,
+            recorded_at=now,
+        )
         _insert(
-            store, now, "voucher_stock",
-            {"id": event.id, "hub_code": hub, "day": day.isoformat(), "kind": event.kind.value,
-             "prefix": event.prefix, "first_no": event.first_no, "last_no": event.last_no,
-             "recorded_at": _iso(event.recorded_at)},
-            event, f"{event.kind.value} {hub} {day.isoformat()} {event.size} vouchers",
+            store,
+            now,
+            "voucher_stock",
+            {
+                "id": event.id,
+                "hub_code": hub,
+                "day": day.isoformat(),
+                "kind": event.kind.value,
+                "prefix": event.prefix,
+                "first_no": event.first_no,
+                "last_no": event.last_no,
+                "recorded_at": _iso(event.recorded_at),
+            },
+            event,
+            f"{event.kind.value} {hub} {day.isoformat()} {event.size} vouchers",
         )
     return event
 
 
-def voucher_events(store: Store, hub_code: str, day: date | None = None, *, before: date | None = None
-                   ) -> list[VoucherStockEvent]:
+def voucher_events(
+    store: Store, hub_code: str, day: date | None = None, *, before: date | None = None
+) -> list[VoucherStockEvent]:
     if day is not None:
         where, params = "day = ?", [hub_code, day.isoformat()]
     else:
         where, params = "day < ?", [hub_code, (before or date.max).isoformat()]
-    return store._models(VoucherStockEvent,
-                         f"SELECT body FROM voucher_stock WHERE hub_code = ? AND {where} ORDER BY day, recorded_at",
-                         params)
+    return store._models(
+        VoucherStockEvent,
+        f"SELECT body FROM voucher_stock WHERE hub_code = ? AND {where} ORDER BY day, recorded_at",
+        params,
+    )
 
 
 def _serials(events: Iterable[VoucherStockEvent]) -> set[tuple[str, int]]:
@@ -431,8 +483,12 @@ def reconcile_vouchers(store: Store, hub_code: str, day: date) -> VoucherReconci
     counted_events = [e for e in today if e.kind is VoucherStockKind.COUNTED]
     counted = _serials(counted_events) if counted_events else None
     return VoucherReconciliation(
-        hub_code=hub_code, day=day, start_stock=len(stock), received=len(received - stock),
-        returned=len(returned & (stock | received)), issued=len(issued & (stock | received)),
+        hub_code=hub_code,
+        day=day,
+        start_stock=len(stock),
+        received=len(received - stock),
+        returned=len(returned & (stock | received)),
+        issued=len(issued & (stock | received)),
         counted=None if counted is None else len(counted),
         missing=ranges(expected - counted) if counted is not None else [],
         unexpected=ranges(counted - expected) if counted is not None else [],
@@ -451,22 +507,30 @@ def write_handover(store: Store, text: str, *, day: date | None = None, hub_code
     _closed_check(store, hub, day)
     with store._save() as now:
         note = HandoverNote(hub_code=hub, day=day, text=text, written_by=login, written_at=now)
-        _insert(store, now, "handover_notes",
-                {"id": note.id, "hub_code": hub, "day": day.isoformat(), "written_at": _iso(note.written_at)},
-                note, f"{hub} {day.isoformat()}")
+        _insert(
+            store,
+            now,
+            "handover_notes",
+            {"id": note.id, "hub_code": hub, "day": day.isoformat(), "written_at": _iso(note.written_at)},
+            note,
+            f"{hub} {day.isoformat()}",
+        )
     return note
 
 
 def handover_notes(store: Store, hub_code: str, day: date) -> list[HandoverNote]:
-    return store._models(HandoverNote,
-                         "SELECT body FROM handover_notes WHERE hub_code = ? AND day = ? ORDER BY written_at",
-                         [hub_code, day.isoformat()])
+    return store._models(
+        HandoverNote,
+        "SELECT body FROM handover_notes WHERE hub_code = ? AND day = ? ORDER BY written_at",
+        [hub_code, day.isoformat()],
+    )
 
 
 def handover_for(store: Store, hub_code: str, day: date) -> list[HandoverNote]:
     """What the last duty before `day` left for the next: the notes of the latest earlier day."""
-    rows = store._rows("SELECT max(day) FROM handover_notes WHERE hub_code = ? AND day < ?",
-                       [hub_code, day.isoformat()])
+    rows = store._rows(
+        "SELECT max(day) FROM handover_notes WHERE hub_code = ? AND day < ?", [hub_code, day.isoformat()]
+    )
     if not rows or rows[0][0] is None:
         return []
     return handover_notes(store, hub_code, date.fromisoformat(rows[0][0]))
@@ -483,23 +547,35 @@ def carry_over(store: Store, payment_id: str, reason: str, *, day: date | None =
         raise NotAllowed("Only a payment awaiting approval can be carried over")
     day = day or local_day(store.clock())
     _closed_check(store, payment.hub_code, day)
-    if store._rows("SELECT 1 FROM payment_carry_overs WHERE payment_id = ? AND day = ?",
-                   [payment_id, day.isoformat()]):
+    if store._rows("SELECT 1 FROM payment_carry_overs WHERE payment_id = ? AND day = ?", [payment_id, day.isoformat()]):
         raise NotAllowed(f"Payment {payment.receipt_no} is already carried over from this day")
     with store._save() as now:
-        record = PaymentCarryOver(hub_code=payment.hub_code, day=day, payment_id=payment_id, reason=reason,
-                                  recorded_by=login, recorded_at=now)
-        _insert(store, now, "payment_carry_overs",
-                {"id": record.id, "payment_id": payment_id, "hub_code": record.hub_code, "day": day.isoformat(),
-                 "recorded_at": _iso(record.recorded_at)},
-                record, f"{payment.receipt_no} {day.isoformat()}")
+        record = PaymentCarryOver(
+            hub_code=payment.hub_code, day=day, payment_id=payment_id, reason=reason, recorded_by=login, recorded_at=now
+        )
+        _insert(
+            store,
+            now,
+            "payment_carry_overs",
+            {
+                "id": record.id,
+                "payment_id": payment_id,
+                "hub_code": record.hub_code,
+                "day": day.isoformat(),
+                "recorded_at": _iso(record.recorded_at),
+            },
+            record,
+            f"{payment.receipt_no} {day.isoformat()}",
+        )
     return record
 
 
 def carried_over(store: Store, hub_code: str, day: date) -> list[PaymentCarryOver]:
-    return store._models(PaymentCarryOver,
-                         "SELECT body FROM payment_carry_overs WHERE hub_code = ? AND day = ? ORDER BY recorded_at",
-                         [hub_code, day.isoformat()])
+    return store._models(
+        PaymentCarryOver,
+        "SELECT body FROM payment_carry_overs WHERE hub_code = ? AND day = ? ORDER BY recorded_at",
+        [hub_code, day.isoformat()],
+    )
 
 
 # --- the day's checklist and closure ----------------------------------------------------
@@ -559,8 +635,9 @@ def day_checklist(store: Store, hub_code: str, day: date) -> DayChecklist:
 
 
 def day_closure(store: Store, hub_code: str, day: date) -> DayClosure | None:
-    found = store._models(DayClosure, "SELECT body FROM day_closures WHERE hub_code = ? AND day = ?",
-                          [hub_code, day.isoformat()])
+    found = store._models(
+        DayClosure, "SELECT body FROM day_closures WHERE hub_code = ? AND day = ?", [hub_code, day.isoformat()]
+    )
     return found[0] if found else None
 
 
@@ -582,10 +659,22 @@ def close_day(store: Store, *, day: date | None = None, hub_code: str | None = N
     )[0][0]
     net = sum(p.payment.amount_pence for p in day_payments(store, hub, day) if p.paid_out)
     with store._save() as now:
-        closure = DayClosure(hub_code=hub, day=day, closed_by=login, closed_at=now,
-                             float_count_id=checklist.float.count.id if checklist.float.count else None,
-                             contacts=contacts, payments_net_pence=net, note=note)
-        _insert(store, now, "day_closures",
-                {"id": closure.id, "hub_code": hub, "day": day.isoformat(), "closed_at": _iso(closure.closed_at)},
-                closure, f"{hub} {day.isoformat()}")
+        closure = DayClosure(
+            hub_code=hub,
+            day=day,
+            closed_by=login,
+            closed_at=now,
+            float_count_id=checklist.float.count.id if checklist.float.count else None,
+            contacts=contacts,
+            payments_net_pence=net,
+            note=note,
+        )
+        _insert(
+            store,
+            now,
+            "day_closures",
+            {"id": closure.id, "hub_code": hub, "day": day.isoformat(), "closed_at": _iso(closure.closed_at)},
+            closure,
+            f"{hub} {day.isoformat()}",
+        )
     return closure
