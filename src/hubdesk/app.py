@@ -177,6 +177,13 @@ class HubDeskApp(App[int]):
         from hubdesk.screens.unlock import UnlockScreen
 
         self._drop_store()
+        # Typed form input is kept; a passphrase half-typed into an approval box is not.
+        from textual.widgets import Input
+
+        for screen in self.screen_stack:
+            for box in screen.query(Input):
+                if box.password:
+                    box.value = ""
         self.locked_by_idle = reason == "idle"
         self.clear_notifications()
         self.post_message(Locked(reason))

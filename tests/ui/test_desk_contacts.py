@@ -18,6 +18,7 @@ async def test_phone_contact_with_action_for_allocated_pa(desk_app, store, peopl
         assert screen_name(desk_app) == "ContactFormScreen"
         assert "Interpreter needed: Tigrinya" in str(form.query_one(".alerts").content)
         form.query_one("#started").value = "09:50"
+        form.query_one("#made_by").value = "allocated_pa"
         purposes = form.query_one("#purposes")
         purposes.select("immigration")
         form.query_one("#summary").value = "Letter from the Home Office"
@@ -32,6 +33,7 @@ async def test_phone_contact_with_action_for_allocated_pa(desk_app, store, peopl
     [contact] = store.contacts_for_person(people["amira"].id)
     assert contact.contact_type is ContactType.PHONE
     assert contact.seen is False
+    assert contact.made_by == "allocated_pa" and contact.recorded_by == "sam"
     assert contact.purposes == ("immigration",)
     assert contact.voice == "I can't read it, it's scary"
     assert contact.actions[0].owner == "Allocated PA"

@@ -16,7 +16,7 @@ async def test_idle_lock_keeps_the_form_and_returns_to_it(desk_app, store, peopl
         await pilot.pause()
         form = desk_app.screen
         assert screen_name(desk_app) == "ContactFormScreen"
-        await pilot.press("tab", "tab", "space")  # type, when, then tick "seen"
+        await pilot.press("tab", "tab", "tab", "space")  # type, when, made by; tick "seen"
         form.query_one("#purposes").select("immigration")
         form.query_one("#summary").focus()
         await pilot.press(*"Half typed note")

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Checkbox, Footer, Input, Label, Select, SelectionList, Static
 
-from hubdesk.domain.enums import ContactType
+from hubdesk.domain.enums import ContactType, MadeBy
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.models import Action, Contact, Person, Safeguarding
 from hubdesk.messages import Saved
@@ -24,6 +24,13 @@ from hubdesk.widgets.times import hhmm, parse_when
 from .base import DeskBase
 from .form import FormState
 from .person import alert_lines
+
+MADE_BY = {
+    MadeBy.DUTY_PA: "Duty PA",
+    MadeBy.ALLOCATED_PA: "Allocated PA",
+    MadeBy.SOCIAL_WORKER: "Social worker",
+    MadeBy.OTHER: "Someone else",
+}
 
 # Which field shows a whole-record rule, by the words of its message.
 _RECORD_RULES = {"seen": "seen", "safeguarding": "sg_action", "end time": "started"}
@@ -74,6 +81,12 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                     )
                     yield Field("When it happened", Input(hhmm(self.opened_at), id="started"),
                                 name="started", hint="14:05")
+                    yield Field(
+                        "Made by",
+                        Select([(label, m.value) for m, label in MADE_BY.items()],
+                               value=MadeBy.DUTY_PA.value, allow_blank=False, id="made_by"),
+                        name="made_by",
+                    )
                     yield Checkbox("Seen", value=False, id="seen", compact=True)
             yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes",
                         hint="space to tick")
@@ -115,10 +128,12 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         store = self.store
         errors: dict[str, str] = {}
         now = self.now()
+        made_by = MadeBy.DUTY_PA
         if self.visit:
             contact_type, started, seen = ContactType.DROP_IN, now, True
         else:
             contact_type = ContactType(self.query_one("#contact_type", Select).value)
+            made_by = MadeBy(self.query_one("#made_by", Select).value)
             seen = self.query_one("#seen", Checkbox).value
             try:
                 started = parse_when(self._text("started"), self.today())
@@ -164,6 +179,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         try:
             contact = Contact(
                 person_id=self.person_id, hub_code=store.hub_code, contact_type=contact_type,
+                made_by=made_by,
                 recorded_by=store.user.login if store.user else "recovery",
                 started_at=started.astimezone(UTC), recorded_at=now, seen=seen,
                 purposes=tuple(self.query_one("#purposes", SelectionList).selected),
