@@ -37,10 +37,13 @@ def server(central: CentralStore, central_db: str) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def device(store: Store, server: LiveServer, central: CentralStore) -> Store:
-    """The Dewsbury desk (conftest's store, unlocked as sam), enrolled with the live service."""
-    enrol_device(store, server, central)
-    return store
+def device(tmp_path: Path, server: LiveServer, central: CentralStore) -> Iterator[Store]:
+    """A Dewsbury desk unlocked as sam (a PA), enrolled with the live service. Made directly,
+    not from conftest's `store`: half the Argon2id runs, and sync tests make many desks."""
+    s = make_store(tmp_path / "dew", "DEW", "sam")
+    enrol_device(s, server, central)
+    yield s
+    s.lock()
 
 
 @pytest.fixture

@@ -162,10 +162,10 @@ def enrol_device(store: Store, server: LiveServer, central: CentralStore) -> Non
     enrol(store, server.url, code)
 
 
-def make_store(data_dir: Path, hub: str, login: str) -> Store:
+def make_store(data_dir: Path, hub: str, login: str, device_no: int = 1) -> Store:
     user = next(u for u in USERS if u.login == login)
     s, _ = Store.create(data_dir, hub=Hub(code=hub, name=f"{hub} hub"), first_user=user, passphrase=PASSPHRASE,
-                        device_no=2)
+                        device_no=device_no)
     s.set_reference(CENTRAL_REFERENCE.device_reference())
     return s
 
