@@ -78,6 +78,12 @@ class DeskScreen(DeskBase[None]):
         self.query_one("#sessions", DataTable).add_columns("Starts", "Session", "People", "State")
         self.refresh_data()
         self.set_interval(30, self._tick, name="desk-refresh")
+        # Build the in-memory search index once the desk is on screen, not on the first key.
+        self.set_timer(0.3, self._warm_search)
+
+    def _warm_search(self) -> None:
+        if self.desk.store is not None:
+            self.desk.store.search_people("a", limit=1)
 
     def _tick(self) -> None:
         if self.is_current and self.desk.store is not None:
