@@ -66,3 +66,34 @@ def test_a_retired_code_never_makes_records_unsendable(device: Store, server: Li
     assert report.quarantined == 0
     assert payment.id in {p["id"] for p in central.records("payment")}
     assert device.get_payment(payment.id).category == "travel"  # still readable on the desk
+
+
+def test_reachability_is_checked_at_most_once_a_minute(device: Store, server: LiveServer) -> None:
+    from hubdesk.sync.client import Reachability
+
+    now = [1000.0]
+    reach = Reachability(clock=lambda: now[0])
+    assert reach.check(device) is True
+    server.stop()
+    assert reach.check(device) is True  # not due yet: no request made
+    now[0] += 61
+    assert reach.check(device) is False and "reach" in reach.reason
+    server.start()
+    assert reach.check(device, force=True) is True
+
+
+def test_a_change_the_desk_cannot_read_stops_cleanly(device: Store, server: LiveServer,
+                                                     central: CentralStore) -> None:
+    from hubdesk.sync.client import SyncError
+
+    with central.engine.transaction(write=True) as tx:
+        tx.execute("INSERT INTO changes(kind, record_id, body, at) VALUES ('person', 'x', '{\"id\": \"x\"}', 'now')")
+    before = sync_state.cursor(device)
+    with SyncClient(device) as client:
+        try:
+            client.sync()
+        except SyncError as exc:
+            assert "not one this desk can read" in str(exc)
+        else:
+            raise AssertionError("expected a SyncError")
+    assert sync_state.cursor(device) == before

@@ -269,7 +269,13 @@ class SyncClient:
             if page.reset:
                 report.reset = True
                 report.notes.append("The service did not know this desk's place; fetched everything again")
-            tally = sync_state.apply_changes(self.store, page.changes, page.cursor)
+            try:
+                tally = sync_state.apply_changes(self.store, page.changes, page.cursor)
+            except ValidationError:
+                first = page.changes[0].seq if page.changes else since
+                raise SyncError(
+                    f"A change from the service (number {first} or a later one) is not one this desk can read; "
+                    "nothing of that page was applied. Update hubdesk, then sync again.") from None
             report.pulled += len(page.changes)
             report.people += tally.people
             report.pages += 1
@@ -288,6 +294,39 @@ class SyncClient:
         sync_state.put(self.store, **{sync_state.K_LAST_SYNC: str(int(self.clock()))})
         report.round_trips = self.round_trips
         return report
+
+
+class Reachability:
+    """The desk's cheap online check: a signed ping at most once a minute, with a short
+    timeout and no retries, so a screen worker never waits long. Thread: the store's."""
+
+    def __init__(self, min_interval: float = 60.0, timeout: float = 3.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.min_interval = min_interval
+        self.timeout = timeout
+        self.clock = clock
+        self.online: bool | None = None
+        self.reason = ""
+        self._last: float | None = None
+
+    def due(self) -> bool:
+        return self._last is None or self.clock() - self._last >= self.min_interval
+
+    def check(self, store: Store, transport: httpx.BaseTransport | None = None, force: bool = False) -> bool | None:
+        """Ping if due (or forced); returns online True/False, or None if not enrolled."""
+        if not (force or self.due()):
+            return self.online
+        self._last = self.clock()
+        if not sync_state.enrolled(store):
+            self.online, self.reason = None, "not enrolled"
+            return None
+        try:
+            with SyncClient(store, transport=transport, timeout=self.timeout, retries=0) as client:
+                client.ping()
+            self.online, self.reason = True, ""
+        except SyncError as exc:
+            self.online, self.reason = False, str(exc)
+        return self.online
 
 
 def _created_at(store: Store, outbox_id: str) -> str:
