@@ -625,3 +625,61 @@ def test_a_new_person_in_the_fixture_store_has_no_surprises(store: Store) -> Non
     assert store.count("people") == 0
     p = store.add_person(Person(first_name="Kay", hub_code="DEW", date_of_birth=date(2007, 1, 1)))
     assert store.get_person(p.id) == p
+
+
+# --- a full disk --------------------------------------------------------------------------
+
+
+def _disk_full_on_write(monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    import hubdesk.store.keys as keys_module
+
+    def no_space(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(keys_module.os, "fsync", no_space)
+
+
+def test_a_full_disk_while_changing_a_passphrase_is_a_clear_error(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hubdesk.store.errors import DiskFull
+
+    before = (data_dir / SLOTS_NAME).read_bytes()
+    _disk_full_on_write(monkeypatch)
+    with pytest.raises(DiskFull) as err:
+        store.set_passphrase("sam", "tea and toast at four", PASSPHRASE)
+    assert "disk is full" in str(err.value)
+    monkeypatch.undo()
+    # In memory too the slot is still the old one: a later save of the slot file (adding
+    # a user, say) must not quietly write the passphrase change that failed.
+    store.slots.open("sam", PASSPHRASE.encode())
+    store.lock()
+    assert (data_dir / SLOTS_NAME).read_bytes() == before
+    assert not (data_dir / (SLOTS_NAME + ".tmp")).exists()
+    Store.unlock(data_dir, "sam", PASSPHRASE).lock()
+    unlock_fails(data_dir, WrongPassphrase, "sam", "tea and toast at four")
+
+
+def test_a_full_disk_at_init_is_a_clear_error_and_init_can_be_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hubdesk.store.errors import DiskFull
+
+    target = tmp_path / "new-store"
+    make = lambda: Store.create(  # noqa: E731
+        target,
+        hub=Hub(code="DEW", name="D"),
+        first_user=User(login="nadia", display_name="N", role="duty_manager"),
+        passphrase=PASSPHRASE,
+    )
+    _disk_full_on_write(monkeypatch)
+    with pytest.raises(DiskFull):
+        make()
+    monkeypatch.undo()
+    assert not (target / DB_NAME).exists() and not (target / SLOTS_NAME).exists()
+    assert [p.name for p in target.iterdir()] == []
+    s, _ = make()
+    s.lock()
+    Store.unlock(target, "nadia", PASSPHRASE).lock()

@@ -10,6 +10,7 @@ passphrase rewraps one slot; nothing is re-encrypted.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import hmac
 import json
@@ -23,7 +24,14 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
-from hubdesk.store.errors import KeySlotDamaged, NoStore, UnknownUser, WrongPassphrase
+from hubdesk.store.errors import (
+    DiskFull,
+    KeySlotDamaged,
+    NoStore,
+    StoreError,
+    UnknownUser,
+    WrongPassphrase,
+)
 from hubdesk.store.sqlcipher import KEY_BYTES, fsync_dir
 
 SLOT_FORMAT = 1
@@ -223,9 +231,21 @@ class KeySlotFile:
         }
         payload = json.dumps(data, indent=1, sort_keys=True).encode()
         tmp = self.path.with_name(self.path.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, self.path)
-        fsync_dir(self.path.parent)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+            fsync_dir(self.path.parent)
+        except OSError as exc:
+            # A full or failing disk is a plain StoreError, never a traceback; the old
+            # slot file stays as it was (the new one was only ever the temp file).
+            tmp.unlink(missing_ok=True)
+            if self.path.exists():  # and what is held in memory goes back to what is on disk
+                self.slots = KeySlotFile.load(self.path).slots
+            if exc.errno == errno.ENOSPC:
+                raise DiskFull(
+                    "Could not save the key slots: the disk is full. Free space and try again."
+                ) from None
+            raise StoreError(f"Could not save the key slots: {exc.strerror or exc}") from None
