@@ -683,3 +683,24 @@ def test_a_full_disk_at_init_is_a_clear_error_and_init_can_be_tried_again(
     s, _ = make()
     s.lock()
     Store.unlock(target, "nadia", PASSPHRASE).lock()
+
+
+def test_a_passphrase_opens_however_its_accents_were_typed(tmp_path: Path) -> None:
+    """'é' may arrive as one code point or as 'e' plus a combining accent, depending on the
+    keyboard, input method and OS: the same passphrase must open the store either way."""
+    import unicodedata
+
+    composed = unicodedata.normalize("NFC", "café crème brûlée")
+    decomposed = unicodedata.normalize("NFD", composed)
+    assert composed != decomposed
+    target = tmp_path / "accents"
+    s, _ = Store.create(
+        target,
+        hub=Hub(code="DEW", name="D"),
+        first_user=User(login="nadia", display_name="N", role="duty_manager"),
+        passphrase=decomposed,
+    )
+    s.lock()
+    Store.unlock(target, "nadia", composed).lock()
+    Store.unlock(target, "nadia", decomposed).lock()
+    unlock_fails(target, WrongPassphrase, "nadia", "cafe creme brulee")

@@ -17,6 +17,7 @@ import json
 import os
 import secrets
 import time
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -133,10 +134,19 @@ def _aad(store_id: str, slot_id: str) -> bytes:
     return f"hubdesk-keyslot:v{SLOT_FORMAT}:{store_id}:{slot_id}".encode()
 
 
+def _normalised(secret: bytes) -> bytes:
+    """The same passphrase typed with precomposed or combining accents (keyboards, input
+    methods and operating systems differ) derives the same key: Unicode NFC."""
+    try:
+        return unicodedata.normalize("NFC", secret.decode("utf-8")).encode("utf-8")
+    except UnicodeDecodeError:
+        return secret
+
+
 def wrap(store_id: str, slot_id: str, secret: bytes, key: bytes | bytearray, kdf: KdfParams) -> KeySlot:
     salt = secrets.token_bytes(16)
     nonce = secrets.token_bytes(12)
-    kek = kdf.derive(secret, salt)
+    kek = kdf.derive(_normalised(secret), salt)
     wrapped = AESGCM(kek).encrypt(nonce, bytes(key), _aad(store_id, slot_id))
     slot = KeySlot(slot_id, _b64(salt), _b64(nonce), _b64(wrapped), kdf)
     slot.digest = slot.compute_digest()
@@ -144,7 +154,7 @@ def wrap(store_id: str, slot_id: str, secret: bytes, key: bytes | bytearray, kdf
 
 
 def unwrap(store_id: str, slot: KeySlot, secret: bytes) -> bytearray:
-    kek = slot.kdf.derive(secret, _unb64(slot.salt))
+    kek = slot.kdf.derive(_normalised(secret), _unb64(slot.salt))
     try:
         key = AESGCM(kek).decrypt(_unb64(slot.nonce), _unb64(slot.wrapped), _aad(store_id, slot.slot_id))
     except InvalidTag:
