@@ -31,6 +31,7 @@ import pytest
 
 from hubdesk.domain.models import Hub, Person, User
 from hubdesk.store.audit import body_hash
+from hubdesk.store.errors import StoreError
 from hubdesk.store.keys import KdfParams, KeySlotFile
 from hubdesk.store.store import Store, slots_path
 from store_helpers import PASSPHRASE, a_contact, chain_problems
@@ -280,3 +281,71 @@ def test_sigkill_at_random_moments_loses_no_reported_save_and_half_writes_nothin
     assert kill_modes.get("while saving", 0) >= TRIALS // 2
     assert sum(1 for n in saves_per_trial if n > 0) >= TRIALS // 2, "kills came too early to test saves"
     assert len(all_reported) >= TRIALS
+
+
+PASS_TRIALS = int(os.environ.get("HUBDESK_CRASH_PASSPHRASE_TRIALS", "40"))
+
+
+def test_sigkill_during_passphrase_changes_never_loses_the_key(tmp_path: Path) -> None:
+    """The slot file is replaced atomically: whenever a passphrase change is killed, the
+    file reads, no slot is damaged, and sam's passphrase is the last one the child reported
+    (or the one it was saving when killed); nadia's and the recovery slot still open."""
+    data_dir = tmp_path / "passphrase-store"
+    make_store(data_dir)
+    rng = random.Random(SEED + 1)
+    current = PASSPHRASE
+    serial = 0
+    outcomes = {"old": 0, "new": 0}
+    for _trial in range(PASS_TRIALS):
+        read_fd, write_fd = os.pipe()
+        first = serial + 1
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                os.close(read_fd)
+                s = Store.unlock(data_dir, "sam", current)
+                n, old = first, current
+                while True:
+                    new = f"passphrase number {n}"
+                    s.set_passphrase("sam", new, old)
+                    os.write(write_fd, f"{n}\n".encode())
+                    n, old = n + 1, new
+            except BaseException as exc:
+                os.write(write_fd, f"error {type(exc).__name__}: {exc}\n".encode())
+                code = 3
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        time.sleep(rng.uniform(0.0, 0.3))
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        buf = b""
+        while chunk := os.read(read_fd, 65536):
+            buf += chunk
+        os.close(read_fd)
+        lines = buf.decode().split()
+        assert not any(line.startswith("error") for line in lines), buf
+        last = int(lines[-1]) if lines else serial
+        slots = KeySlotFile.load(slots_path(data_dir))
+        assert slots.damaged_slots() == []
+        candidates = [
+            (f"passphrase number {last}" if last else PASSPHRASE, "old"),
+            (f"passphrase number {last + 1}", "new"),
+        ]
+        for candidate, kind in candidates:
+            try:
+                Store.unlock(data_dir, "sam", candidate).lock()
+            except StoreError:
+                continue
+            current, serial = candidate, last + (kind == "new")
+            outcomes[kind] += 1
+            break
+        else:
+            pytest.fail(f"after a kill, sam's passphrase is neither change {last} nor {last + 1}")
+        Store.unlock(data_dir, "nadia", PASSPHRASE).lock()
+    print(
+        f"\npassphrase-change kills: {PASS_TRIALS}, ended on the last reported: "
+        f"{outcomes['old']}, on the one being saved: {outcomes['new']}; {serial} changes"
+    )
+    assert serial > 0
