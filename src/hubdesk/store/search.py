@@ -119,12 +119,21 @@ class PersonIndex:
         pq = utils.default_process(q)
         if not pq:
             return []
+        pool = limit * 3
         results = process.extract(
-            pq, self._names, scorer=fuzz.partial_ratio, limit=limit * 3, score_cutoff=70,
+            pq, self._names, scorer=fuzz.partial_ratio, limit=pool, score_cutoff=70,
             processor=None,
         )
+        scores = {i: score for _text, score, i in results}
+        if len(results) == pool:
+            # The pool is full, so it may have cut off people whose name starts with the
+            # query (every match inside a name scores 100 too): the bonus below must see them.
+            spaced = " " + pq
+            for i, name in enumerate(self._names):
+                if i not in scores and (name.startswith(pq) or spaced in name):
+                    scores[i] = 100.0
         ranked = []
-        for _text, score, i in results:
+        for i, score in scores.items():
             name = self._names[i]
             words = name.replace("|", " ").split()
             bonus = 10 if any(w.startswith(pq) for w in words) else 0
