@@ -14,11 +14,25 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from pydantic import ValidationError
 
-from hubdesk.domain.models import Attendance, Contact, DropInSession, Person
+from hubdesk.domain.models import (
+    Attendance,
+    Contact,
+    DropInSession,
+    Hub,
+    PaymentCategory,
+    Person,
+    ReferenceData,
+    User,
+)
 from hubdesk.store import sqlcipher
 from hubdesk.store.audit import body_hash
 from hubdesk.store.errors import DiskFull, NotAllowed, StoreError
+from hubdesk.store.keys import KdfParams
 from hubdesk.store.store import Store
 from store_helpers import a_contact, chain_problems, counts
 
@@ -290,3 +304,171 @@ def test_the_clock_reading_is_one_per_save(store: Store, person: Person) -> None
     payment = store.record_payment(person_id=person.id, category="gas", amount_pence=1000, method="cash", reason="Gas")
     (at,) = store._rows("SELECT at FROM audit WHERE record_id = ? AND action = 'create'", [payment.id])[0]
     assert at == payment.recorded_at.isoformat(timespec="microseconds")
+
+
+# --- random sequences of saves, good and bad --------------------------------------------
+
+
+class StoreMachine(RuleBasedStateMachine):
+    """Any sequence of saves, including ones the store must refuse (reverse twice, sign out
+    twice, decide a decided payment, amend what does not exist, over-limit payments): each
+    step saves whole or raises a StoreError/ValidationError having saved nothing, and the
+    audit chain, partner rows and receipt numbers stay right throughout."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        import tempfile
+        from pathlib import Path
+
+        self.tmp = tempfile.TemporaryDirectory()
+        self.store, _ = Store.create(
+            Path(self.tmp.name) / "store",
+            hub=Hub(code="DEW", name="Dewsbury hub"),
+            first_user=User(login="sam", display_name="Sam", role="pa", payment_limit_pence=2500, hub_code="DEW"),
+            passphrase="correct horse battery",
+            kdf=KdfParams(memory_kib=8 * 1024, iterations=1),
+        )
+        s = self.store
+        with s._save() as now:  # a duty manager, without a second KDF-bound slot
+            s._put_user(
+                User(
+                    login="nadia", display_name="Nadia", role="duty_manager", payment_limit_pence=5000, hub_code="DEW"
+                ),
+                "nadia",
+                now,
+                "create",
+            )
+        s.set_reference(ReferenceData(payment_categories=(PaymentCategory(code="gas", name="Gas", limit_pence=4000),)))
+        self.people: list[str] = []
+        self.contacts: list[str] = []
+        self.payments: list[str] = []
+        self.sessions: list[str] = []
+
+    def teardown(self) -> None:
+        self.store.lock()
+        self.tmp.cleanup()
+
+    def attempt(self, action) -> object | None:
+        before = everything(self.store)
+        try:
+            return action()
+        except (StoreError, ValidationError):
+            assert everything(self.store) == before, "a refused save left something behind"
+            return None
+
+    @rule(first=st.sampled_from(["Kay", "Amir", "Zoë", "محمد", ""]), walk_in=st.booleans())
+    def add_person(self, first: str, walk_in: bool) -> None:
+        def go():
+            return self.store.add_person(
+                Person(
+                    first_name=first,
+                    hub_code="DEW",
+                    walk_in=walk_in,
+                    date_of_birth=None if walk_in else date(2006, 5, 5),
+                    approx_age=19 if walk_in else None,
+                )
+            )
+
+        p = self.attempt(go)
+        if p is not None:
+            self.people.append(p.id)
+
+    @precondition(lambda self: self.people)
+    @rule(data=st.data(), kind=st.sampled_from(["phone", "drop_in"]))
+    def record_contact(self, data, kind: str) -> None:
+        person = self.store.get_person(data.draw(st.sampled_from(self.people)))
+        base = a_contact(self.store, person).model_dump() | {"contact_type": kind, "seen": True}
+        c = self.attempt(lambda: self.store.record_contact(Contact.model_validate(base)))
+        if c is not None:
+            self.contacts.append(c.contact_id)
+
+    @precondition(lambda self: self.contacts)
+    @rule(data=st.data(), op=st.sampled_from(["amend", "sign_out", "bad_amend"]))
+    def change_contact(self, data, op: str) -> None:
+        cid = data.draw(st.sampled_from(self.contacts))
+        if op == "amend":
+            self.attempt(lambda: self.store.amend_contact(cid, {"summary": "More detail"}, "x"))
+        elif op == "sign_out":
+            self.attempt(lambda: self.store.sign_out(cid))
+        else:
+            self.attempt(lambda: self.store.amend_contact(cid, {"ended_at": "not a time"}, "x"))
+            self.attempt(lambda: self.store.amend_contact("no-such-contact", {}, "x"))
+
+    @precondition(lambda self: self.people)
+    @rule(
+        data=st.data(),
+        amount=st.sampled_from([-5, 0, 500, 2500, 2501, 4000, 4001, 6000]),
+        method=st.sampled_from(["cash", "voucher"]),
+    )
+    def record_payment(self, data, amount: int, method: str) -> None:
+        pid = data.draw(st.sampled_from(self.people))
+        serial = data.draw(st.sampled_from([None, "V-123"]))
+        p = self.attempt(
+            lambda: self.store.record_payment(
+                person_id=pid, category="gas", amount_pence=amount, method=method, reason="Gas", voucher_serial=serial
+            )
+        )
+        if p is not None:
+            self.payments.append(p.id)
+
+    @precondition(lambda self: self.payments)
+    @rule(data=st.data(), op=st.sampled_from(["reverse", "approve", "decline"]))
+    def follow_up_payment(self, data, op: str) -> None:
+        pid = data.draw(st.sampled_from(self.payments))
+        nadia = self.store.get_user("nadia")
+        if op == "reverse":
+            self.attempt(lambda: self.store.reverse_payment(pid, "Mistake"))
+        else:
+            self.attempt(lambda: self.store.decide_payment(pid, op == "approve", nadia, "ok"))
+
+    @rule()
+    def open_session(self) -> None:
+        s = self.attempt(
+            lambda: self.store.open_session(
+                DropInSession(
+                    hub_code="DEW", session_type="stay-and-play", starts_at=self.store.clock(), opened_by="sam"
+                )
+            )
+        )
+        if s is not None:
+            self.sessions.append(s.id)
+
+    @precondition(lambda self: self.sessions and self.people)
+    @rule(data=st.data(), close=st.booleans())
+    def session_work(self, data, close: bool) -> None:
+        sid = data.draw(st.sampled_from(self.sessions))
+        if close:
+            self.attempt(lambda: self.store.close_session(sid))
+        else:
+            pid = data.draw(st.sampled_from(self.people))
+            self.attempt(
+                lambda: self.store.add_attendance(
+                    Attendance(
+                        session_id=sid, kind="person", person_id=pid, recorded_by="sam", recorded_at=self.store.clock()
+                    )
+                )
+            )
+
+    @invariant()
+    def history_holds(self) -> None:
+        s = self.store
+        assert chain_problems(s) == []
+        records = sum(
+            s._rows(f"SELECT count(*) FROM {t}")[0][0]
+            for t in ("people_versions", "contacts", "payments", "payment_decisions", "reversals", "attendance")
+        )
+        sessions = s._rows("SELECT coalesce(sum(version), 0) FROM sessions")[0][0]
+        assert s.count("outbox") == records + sessions
+        numbers = sorted(int(r[0].rsplit("-", 1)[1]) for r in s._rows("SELECT receipt_no FROM payments"))
+        assert numbers == list(range(1, len(numbers) + 1))
+        for pid in self.payments:
+            assert s.payment_state(pid) in ("approved", "awaiting_approval", "declined", "reversed")
+
+
+TestStoreMachine = StoreMachine.TestCase
+TestStoreMachine.settings = settings(
+    max_examples=20,
+    stateful_step_count=25,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
