@@ -61,3 +61,38 @@ async def test_lock_now_and_activity_resets_idle(desk_app) -> None:
         assert desk_app.store is None
         await unlock(pilot)
         assert screen_name(desk_app) == "DeskScreen"
+
+
+async def test_idle_timer_locks_by_itself(store, people, data_dir, clock) -> None:
+    from hubdesk.app import make_app
+
+    app = make_app(data_dir, clock=clock, idle_minutes=0.01)  # 0.6 s
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        assert screen_name(app) == "DeskScreen"
+        await pilot.pause(2.0)
+        assert screen_name(app) == "UnlockScreen"
+        assert app.store is None
+        assert "Locked" in str(app.screen.query_one("#locked-note").content)
+
+
+async def test_lock_clears_a_half_typed_manager_passphrase(desk_app, people) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("p", *"kayden", "enter")
+        await pilot.pause()
+        form = desk_app.screen
+        form.query_one("#category").value = "gas"
+        form.query_one("#method").value = "utility_top_up"
+        form.query_one("#amount").value = "30"
+        form.query_one("#reason").value = "No gas"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        modal = desk_app.screen
+        await pilot.press(*"half a pass")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await unlock(pilot)
+        assert desk_app.screen is modal
+        assert modal.query_one("#manager-passphrase").value == ""
+        assert form.query_one("#amount").value == "30"

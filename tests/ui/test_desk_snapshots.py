@@ -15,6 +15,13 @@ from textual.widgets import Input
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 
+@pytest.fixture(autouse=True)
+def _same_colours(monkeypatch: pytest.MonkeyPatch) -> None:
+    """NO_COLOR (and friends) in a developer's shell would change every pixel of the SVG."""
+    for name in ("NO_COLOR", "FORCE_COLOR", "TEXTUAL_COLOR_SYSTEM", "TEXTUAL_THEME"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _normalise(svg: str) -> str:
     # Textual names each export with a random terminal id; nothing else varies run to run.
     return re.sub(r"terminal-\d+", "terminal", svg)
