@@ -30,6 +30,14 @@ async def test_phone_contact_with_action_for_allocated_pa(desk_app, store, peopl
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert screen_name(desk_app) == "DeskScreen"
+        # The person screen shows it; enter opens it in full.
+        await pilot.press("slash", *"amira", "enter")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen_name(desk_app) == "TextModal"
+        body = str(desk_app.screen.query_one("#text-body").content)
+        assert "Letter from the Home Office" in body and "owner: Allocated PA" in body
     [contact] = store.contacts_for_person(people["amira"].id)
     assert contact.contact_type is ContactType.PHONE
     assert contact.seen is False

@@ -63,6 +63,29 @@ class ConfirmModal(ModalBase[bool]):
         self.dismiss(False)
 
 
+class TextModal(ModalBase[None]):
+    """Plain text to read (user data, so never markup); escape or enter closes it."""
+
+    DEFAULT_CSS = MODAL_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="text.close", tooltip="Close"),
+        Binding("enter", "close", "Close", id="text.enter", tooltip="Close", show=False),
+    ]
+
+    def __init__(self, title: str, body: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box"):
+            yield Static(self.title_text, classes="title", markup=False)
+            yield Static(self.body, markup=False, id="text-body")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
 class ReasonModal(ModalBase[str | None]):
     """Asks for a reason (e.g. for a reversal); enter saves, escape cancels."""
 

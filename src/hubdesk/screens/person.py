@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -136,6 +137,14 @@ class PersonScreen(DeskBase[None]):
     def action_back(self) -> None:
         self.dismiss(None)
 
+    @on(DataTable.RowSelected, "#person-contacts")
+    def _show_contact(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value:
+            from .modals import TextModal
+
+            contact = self.store.current_contact(event.row_key.value)
+            self.app.push_screen(TextModal(contact.contact_type.label, contact_text(self, contact)))
+
     def action_visit(self) -> None:
         visit = desk_queries.visit_in_building(self.store, self.person_id)
         if visit is not None:
@@ -166,6 +175,34 @@ class PersonScreen(DeskBase[None]):
         if not payment_id:
             return
         reverse_payment(self, payment_id, after=self.refresh_data)
+
+
+def contact_text(screen: DeskBase, contact) -> str:
+    """A saved contact in full, as plain lines."""
+    store = screen.store
+    names = desk_queries.user_names(store)
+    purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
+    lines = [
+        f"When: {when(contact.started_at)}"
+        + (f" to {when(contact.ended_at)}" if contact.ended_at else ""),
+        f"Recorded: {when(contact.recorded_at)} by {names.get(contact.recorded_by, contact.recorded_by)}",
+        f"Seen: {'yes' if contact.seen else 'no'}",
+        "Purposes: " + ", ".join(purposes.get(p, p) for p in contact.purposes),
+        f"What happened: {contact.summary}",
+    ]
+    if contact.voice:
+        lines.append(f"In their words: {contact.voice}")
+    for action in contact.actions:
+        lines.append(f"Action: {action.text} (owner: {action.owner})")
+    if contact.tell_allocated_pa:
+        lines.append("The allocated PA is to be told.")
+    if contact.safeguarding:
+        sg = contact.safeguarding
+        lines.append(f"SAFEGUARDING: {sg.action_taken}; manager told {when(sg.manager_informed_at)}"
+                     + (f" ({sg.manager})" if sg.manager else ""))
+    if contact.version > 1:
+        lines.append(f"Version {contact.version}: {contact.amend_reason}")
+    return "\n".join(lines)
 
 
 def reverse_payment(screen: DeskBase, payment_id: str, after) -> None:

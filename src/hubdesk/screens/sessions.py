@@ -251,7 +251,9 @@ class RegisterScreen(DeskBase[None]):
 
         def picked(person_id: str | None) -> None:
             if person_id:
-                self._add(AttendanceKind.PERSON, self.store.get_person(person_id))
+                person = self.store.get_person(person_id)
+                kind = AttendanceKind.WALK_IN if person.walk_in else AttendanceKind.PERSON
+                self._add(kind, person)
 
         self.app.push_screen(SearchScreen(mode="pick"), callback=picked)
 

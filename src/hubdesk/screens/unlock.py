@@ -49,7 +49,8 @@ class UnlockScreen(DeskBase[Store | None]):
                             id="locked-note")
             else:
                 yield Label("Unlock the desk", classes="muted")
-            yield Label("User", classes="muted")
+            yield Label(f"User ({', '.join(logins)})" if 1 < len(logins) <= 6 else "User",
+                        classes="muted", markup=False)
             yield Input(value=last, placeholder="your login", id="login",
                         suggester=SuggestFromList(logins, case_sensitive=False))
             yield Label("Passphrase", classes="muted")
