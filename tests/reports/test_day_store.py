@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 
 import pytest
@@ -105,6 +106,8 @@ def test_one_opening_a_day_and_plain_messages_for_bad_amounts(desk: Store):
         day_store.record_float_event(desk, "top_up", 12.5, day=DAY)  # type: ignore[arg-type]
     with pytest.raises(StoreError, match="No hub with the code ZZ"):
         day_store.record_float_event(desk, "top_up", 100, day=DAY, hub_code="ZZ")
+    with pytest.raises(NotAllowed, match="This desk is at DEW: record N11's day on a desk there"):
+        day_store.record_float_event(desk, "top_up", 100, day=DAY, hub_code="n11")
 
 
 def test_opening_carries_forward_from_the_last_count(desk: Store):
@@ -232,3 +235,31 @@ def test_saving_needs_a_user(desk: Store):
     desk.user = None
     with pytest.raises(NotAllowed, match="Unlock as a user"):
         day_store.record_float_event(desk, "opening", 100, day=DAY)
+
+
+def test_day_records_go_out_as_push_items_the_sync_protocol_accepts(desk: Store, person):
+    """Each save queues one outbox row whose kind and body fit the sync protocol."""
+    from hubdesk.sync.protocol import PushItem
+
+    awaiting = pay(desk, person, 3000, category="gas")
+    start = desk.outbox()[-1].seq
+    day_store.record_float_event(desk, "opening", 0, day=DAY)
+    day_store.count_float(desk, day=DAY, total_pence=0)
+    day_store.record_voucher_stock(desk, "received", "V1", "V5", day=DAY)
+    day_store.write_handover(desk, "Quiet day.", day=DAY)
+    day_store.carry_over(desk, awaiting.id, "Duty manager out until tomorrow", day=DAY)
+    desk.clock = lambda: at(17)
+    day_store.close_day(desk, day=DAY)
+    items = desk.outbox(after_seq=start)
+    assert [i.kind for i in items] == list(day_store.OUTBOX_KINDS.values())
+    for item in items:
+        body = json.loads(item.body)
+        assert body["id"] == item.record_id and body["hub_code"] == "DEW"
+        PushItem(
+            id=item.id, seq=item.seq, kind=item.kind, record_id=item.record_id, body=body, created_at=datetime.now(UTC)
+        )
+    audited = desk._rows(
+        "SELECT kind, record_id FROM audit WHERE record_id IN ({})".format(",".join("?" * len(items))),
+        [i.record_id for i in items],
+    )
+    assert sorted(audited) == sorted((i.kind, i.record_id) for i in items)

@@ -57,6 +57,14 @@ def _hub(store: Store, hub_code: str | None) -> str:
     return code
 
 
+def _own_hub(store: Store, hub_code: str | None) -> str:
+    """Day records are saved at the desk's own hub (the central record refuses another hub's)."""
+    code = _hub(store, hub_code)
+    if code != store.hub_code:
+        raise NotAllowed(f"This desk is at {store.hub_code}: record {code}'s day on a desk there")
+    return code
+
+
 def _login(store: Store) -> str:
     if store.user is None:
         raise NotAllowed("Unlock as a user to record the end of the day")
@@ -143,7 +151,7 @@ def record_float_event(
 ) -> CashFloatEvent:
     """Opening balance, a top-up, or cash taken out of the float (banked)."""
     login = _login(store)
-    hub = _hub(store, hub_code)
+    hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
     _closed_check(store, hub, day)
     if FloatEventKind(kind) is FloatEventKind.OPENING and store._rows(
@@ -296,7 +304,7 @@ def count_float(
     """Record the float counted by denomination or as a total. A difference from what is
     expected needs a reason; counting again replaces the earlier count (both are kept)."""
     login = _login(store)
-    hub = _hub(store, hub_code)
+    hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
     _closed_check(store, hub, day)
     if denominations is None and total_pence is None:
@@ -357,7 +365,7 @@ def record_voucher_stock(
 ) -> VoucherStockEvent:
     """A range of vouchers received, sent back, or counted in stock (V100200 to V100249)."""
     login = _login(store)
-    hub = _hub(store, hub_code)
+    hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
     first, last = parse_serial(first_serial), parse_serial(last_serial)
     if first is None or last is None:
@@ -502,7 +510,7 @@ def reconcile_vouchers(store: Store, hub_code: str, day: date) -> VoucherReconci
 def write_handover(store: Store, text: str, *, day: date | None = None, hub_code: str | None = None) -> HandoverNote:
     """A note from this duty to the next at the hub."""
     login = _login(store)
-    hub = _hub(store, hub_code)
+    hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
     _closed_check(store, hub, day)
     with store._save() as now:
@@ -644,7 +652,7 @@ def day_closure(store: Store, hub_code: str, day: date) -> DayClosure | None:
 def close_day(store: Store, *, day: date | None = None, hub_code: str | None = None, note: str = "") -> DayClosure:
     """Close the day at the hub once nothing is left open. Sync comes after, as the last step."""
     login = _login(store)
-    hub = _hub(store, hub_code)
+    hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
     checklist = day_checklist(store, hub, day)
     if checklist.closure is not None:
