@@ -51,8 +51,10 @@ class DeskSettings:
         path = Path(data_dir) / SETTINGS_NAME
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
-            return cls(idle_minutes=float(raw.get("idle_minutes", DEFAULT_IDLE_MINUTES)),
-                       theme=str(raw.get("theme", "textual-dark")))
+            return cls(
+                idle_minutes=float(raw.get("idle_minutes", DEFAULT_IDLE_MINUTES)),
+                theme=str(raw.get("theme", "textual-dark")),
+            )
         except (OSError, ValueError, TypeError):
             return cls()
 
@@ -79,8 +81,7 @@ class HubDeskApp(App[int]):
     .form-error { color: $error; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the desk now",
-                priority=True),
+        Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the desk now", priority=True),
     ]
 
     def __init__(
@@ -158,8 +159,9 @@ class HubDeskApp(App[int]):
     # --- idle lock ------------------------------------------------------------------------
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.MouseDown, events.MouseScrollDown,
-                              events.MouseScrollUp, events.Paste)):
+        if isinstance(
+            event, (events.Key, events.MouseDown, events.MouseScrollDown, events.MouseScrollUp, events.Paste)
+        ):
             self.last_activity = self._monotonic()
         await super().on_event(event)
 
@@ -208,9 +210,7 @@ class HubDeskApp(App[int]):
 
         self.bell()
         traceback = Traceback(show_locals=False, width=None, suppress=[rich])
-        self._exit_renderables.append(
-            Segments(self.console.render(traceback, self.console.options))
-        )
+        self._exit_renderables.append(Segments(self.console.render(traceback, self.console.options)))
         self._close_messages_no_wait()
 
     def action_lock(self) -> None:

@@ -28,16 +28,27 @@ def clock() -> FakeClock:
 @pytest.fixture
 def people(store: Store, person: Person) -> dict[str, Person]:
     """Zeb (the conftest person) plus Kayden with alerts, and Amira."""
-    kayden = store.add_person(Person(
-        first_name="Kayden", last_name="Marsh", date_of_birth=date(2007, 3, 1), hub_code="DEW",
-        legal_status="former_relevant", allocated_pa="sam",
-        alerts=(Alert(kind="contact_preference", text="Prefers text messages, not calls"),),
-    ))
-    amira = store.add_person(Person(
-        first_name="Amira", last_name="[bold]Tesfaye[/]", date_of_birth=date(2006, 5, 9),
-        hub_code="DEW", legal_status="qualifying",
-        alerts=(Alert(kind="interpreter_needed", text="Tigrinya"),),
-    ))
+    kayden = store.add_person(
+        Person(
+            first_name="Kayden",
+            last_name="Marsh",
+            date_of_birth=date(2007, 3, 1),
+            hub_code="DEW",
+            legal_status="former_relevant",
+            allocated_pa="sam",
+            alerts=(Alert(kind="contact_preference", text="Prefers text messages, not calls"),),
+        )
+    )
+    amira = store.add_person(
+        Person(
+            first_name="Amira",
+            last_name="[bold]Tesfaye[/]",
+            date_of_birth=date(2006, 5, 9),
+            hub_code="DEW",
+            legal_status="qualifying",
+            alerts=(Alert(kind="interpreter_needed", text="Tigrinya"),),
+        )
+    )
     return {"zeb": person, "kayden": kayden, "amira": amira}
 
 

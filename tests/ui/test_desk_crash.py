@@ -17,8 +17,6 @@ async def test_fatal_error_output_has_no_locals(tmp_path: Path) -> None:
             raise RuntimeError("boom")
         except RuntimeError:
             app._fatal_error()
-        text = "".join(
-            segment.text for renderable in app._exit_renderables for segment in renderable.segments
-        )
+        text = "".join(segment.text for renderable in app._exit_renderables for segment in renderable.segments)
     assert "RuntimeError" in text
     assert "Zebedee-Quarkfinch-said" not in text

@@ -35,14 +35,23 @@ async def test_settings_change_idle_minutes_and_theme(desk_app, data_dir) -> Non
     assert again.settings.idle_minutes == 10 and again.settings.theme == "hubdesk-high-contrast"
 
 
-async def test_end_of_day_lists_who_is_in_and_awaiting_approval(desk_app, store, people,
-                                                                 clock) -> None:
-    store.record_contact(Contact(
-        person_id=people["kayden"].id, hub_code="DEW", contact_type="drop_in",
-        recorded_by="sam", started_at=clock(), recorded_at=clock(), seen=True,
-        purposes=("money",), summary="In for lunch"))
-    payment = store.record_payment(person_id=people["zeb"].id, category="gas", amount_pence=3500,
-                         method="utility_top_up", reason="No gas")
+async def test_end_of_day_lists_who_is_in_and_awaiting_approval(desk_app, store, people, clock) -> None:
+    store.record_contact(
+        Contact(
+            person_id=people["kayden"].id,
+            hub_code="DEW",
+            contact_type="drop_in",
+            recorded_by="sam",
+            started_at=clock(),
+            recorded_at=clock(),
+            seen=True,
+            purposes=("money",),
+            summary="In for lunch",
+        )
+    )
+    payment = store.record_payment(
+        person_id=people["zeb"].id, category="gas", amount_pence=3500, method="utility_top_up", reason="No gas"
+    )
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("e")

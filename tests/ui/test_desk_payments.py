@@ -15,8 +15,7 @@ async def open_payment_form(pilot, who: str = "kayden") -> None:
     assert screen_name(pilot.app) == "PaymentFormScreen"
 
 
-async def fill(pilot, *, category: str, amount: str, method: str, reason: str,
-               serial: str = "") -> None:
+async def fill(pilot, *, category: str, amount: str, method: str, reason: str, serial: str = "") -> None:
     form = pilot.app.screen
     form.query_one("#category").value = category
     form.query_one("#method").value = method
@@ -33,8 +32,7 @@ async def test_payment_under_limit(desk_app, store, people) -> None:
     async with desk_app.run_test(size=SIZE, notifications=True) as pilot:
         await unlock(pilot)
         await open_payment_form(pilot)
-        await fill(pilot, category="travel", amount="12.5", method="cash",
-                   reason="Bus fare to a job interview")
+        await fill(pilot, category="travel", amount="12.5", method="cash", reason="Bus fare to a job interview")
         assert desk_app.screen.query_one("#authorisation").content == ""
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -53,8 +51,7 @@ async def test_voucher_needs_serial_and_bad_money_is_named(desk_app, store, peop
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await open_payment_form(pilot)
-        await fill(pilot, category="food-voucher", amount="15.", method="voucher",
-                   reason="No food until Friday")
+        await fill(pilot, category="food-voucher", amount="15.", method="voucher", reason="No food until Friday")
         form = desk_app.screen
         form.query_one("#amount").value = "15.999"
         await pilot.pause()
@@ -77,8 +74,13 @@ async def test_over_limit_approved_by_duty_manager(desk_app, store, people) -> N
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await open_payment_form(pilot)
-        await fill(pilot, category="gas", amount="30.00", method="utility_top_up",
-                   reason="No gas since Saturday, heating and hot water off")
+        await fill(
+            pilot,
+            category="gas",
+            amount="30.00",
+            method="utility_top_up",
+            reason="No gas since Saturday, heating and hot water off",
+        )
         form = desk_app.screen
         assert "authorisation limit of £25.00" in str(form.query_one("#authorisation").content)
         form.query_one("#voice").value = "I didn't want to ask Tom again"
@@ -102,16 +104,14 @@ async def test_wrong_manager_passphrase_then_saved_awaiting(desk_app, store, peo
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await open_payment_form(pilot)
-        await fill(pilot, category="gas", amount="30", method="utility_top_up",
-                   reason="No gas since Saturday")
+        await fill(pilot, category="gas", amount="30", method="utility_top_up", reason="No gas since Saturday")
         await pilot.press("ctrl+s")
         await pilot.pause()
         modal = desk_app.screen
         await pilot.press(*"not her passphrase", "enter")
         await pilot.pause()
         assert screen_name(desk_app) == "ApprovalModal"
-        assert "Wrong passphrase for Nadia Test-Manager" in str(
-            modal.query_one("#approval-error").content)
+        assert "Wrong passphrase for Nadia Test-Manager" in str(modal.query_one("#approval-error").content)
         assert modal.query_one("#manager-passphrase").value == ""
         assert store.count("payments") == 0
         await pilot.press("ctrl+w")
@@ -139,10 +139,15 @@ async def test_escape_from_approval_keeps_the_form(desk_app, store, people) -> N
 
 
 async def test_reversal_with_reason(desk_app, store, people) -> None:
-    wrong = store.record_payment(person_id=people["zeb"].id, category="food-voucher",
-                                 amount_pence=5100, method="voucher", voucher_serial="FV-1",
-                                 reason="Food voucher", approver=store.verify_manager(
-                                     "nadia", PASSPHRASE, 5100))
+    wrong = store.record_payment(
+        person_id=people["zeb"].id,
+        category="food-voucher",
+        amount_pence=5100,
+        method="voucher",
+        voucher_serial="FV-1",
+        reason="Food voucher",
+        approver=store.verify_manager("nadia", PASSPHRASE, 5100),
+    )
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         await pilot.press("slash", *"zeb", "enter")
@@ -163,8 +168,7 @@ async def test_reversal_with_reason(desk_app, store, people) -> None:
         # The right one is recorded after; both stay in the history.
         await pilot.press("p")
         await pilot.pause()
-        await fill(pilot, category="food-voucher", amount="15", method="voucher",
-                   reason="Food voucher", serial="FV-1b")
+        await fill(pilot, category="food-voucher", amount="15", method="voucher", reason="Food voucher", serial="FV-1b")
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert screen_name(desk_app) == "PersonScreen"

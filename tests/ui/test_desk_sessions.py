@@ -48,8 +48,7 @@ async def test_session_with_attendees_walk_in_and_children(desk_app, store, peop
         await pilot.press("5", "enter")
         await pilot.pause()
         assert register.query_one("#register").row_count == 4
-        assert "2 known, 1 walk-in, 5 children" in str(
-            register.query_one("#register-summary").content)
+        assert "2 known, 1 walk-in, 5 children" in str(register.query_one("#register-summary").content)
 
         await pilot.press("x", "enter")
         await pilot.pause()

@@ -19,8 +19,12 @@ async def test_first_run_sets_up_store_and_shows_recovery_key(tmp_path: Path) ->
         assert screen_name(app) == "SetupScreen"
         screen = app.screen
         for widget_id, value in {
-            "hub_code": "dew", "hub_name": "Dewsbury hub", "login": "priya",
-            "display_name": "Priya Test", "passphrase": PASSPHRASE, "confirm": "not the same",
+            "hub_code": "dew",
+            "hub_name": "Dewsbury hub",
+            "login": "priya",
+            "display_name": "Priya Test",
+            "passphrase": PASSPHRASE,
+            "confirm": "not the same",
         }.items():
             screen.query_one(f"#{widget_id}").value = value
         await pilot.press("ctrl+s")

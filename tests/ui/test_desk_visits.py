@@ -46,8 +46,9 @@ async def test_search_and_open_a_person(desk_app, store, people) -> None:
         alerts = str(desk_app.screen.query_one("#person-alerts").content)
         assert "Prefers text messages" in alerts
         # Alerts come first, above the details.
-        assert desk_app.screen.query_one("#person-alerts").region.y < \
-            desk_app.screen.query_one("#person-details").region.y
+        assert (
+            desk_app.screen.query_one("#person-alerts").region.y < desk_app.screen.query_one("#person-details").region.y
+        )
     # Viewing a person is audited, through the store.
     rows = store._rows("SELECT actor, action, record_id FROM audit WHERE action = 'view'")
     assert ("sam", "view", people["kayden"].id) in rows

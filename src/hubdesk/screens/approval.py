@@ -30,14 +30,18 @@ class ApprovalResult:
 class ApprovalModal(ModalBase[ApprovalResult | None]):
     DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Back to the form", id="approval.cancel",
-                tooltip="Go back to the payment form"),
-        Binding("ctrl+w", "awaiting", "Save awaiting approval", id="approval.awaiting",
-                tooltip="Save it now; a duty manager approves it later", priority=True),
+        Binding("escape", "cancel", "Back to the form", id="approval.cancel", tooltip="Go back to the payment form"),
+        Binding(
+            "ctrl+w",
+            "awaiting",
+            "Save awaiting approval",
+            id="approval.awaiting",
+            tooltip="Save it now; a duty manager approves it later",
+            priority=True,
+        ),
     ]
 
-    def __init__(self, amount_pence: int, reasons: tuple[str, ...], *,
-                 allow_awaiting: bool = True) -> None:
+    def __init__(self, amount_pence: int, reasons: tuple[str, ...], *, allow_awaiting: bool = True) -> None:
         super().__init__()
         self.amount_pence = amount_pence
         self.reasons = reasons
@@ -51,8 +55,9 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
             for reason in self.reasons:
                 yield Label(f"• {reason}", markup=False)
             yield Label("Duty manager")
-            yield Select(options, id="manager", allow_blank=not options,
-                         value=options[0][1] if options else Select.NULL)
+            yield Select(
+                options, id="manager", allow_blank=not options, value=options[0][1] if options else Select.NULL
+            )
             yield Label("Their passphrase")
             yield Input(password=True, id="manager-passphrase")
             yield Label("", id="approval-error", classes="modal-error", markup=False)

@@ -42,8 +42,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
     CSS_PATH = "contact.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="contact.save", tooltip="Save this record"),
-        Binding("escape", "back", "Cancel", id="contact.back",
-                tooltip="Back (asks first if anything is typed)"),
+        Binding("escape", "back", "Cancel", id="contact.back", tooltip="Back (asks first if anything is typed)"),
     ]
 
     def __init__(self, person_id: str, *, visit: bool) -> None:
@@ -65,7 +64,9 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         yield Static(
             f"{heading} · {person.display_name}, {age_text(person, day)} "
             f"({band_text(person, day)}), {status_text(person)}",
-            classes="title", markup=False, id="form-title",
+            classes="title",
+            markup=False,
+            id="form-title",
         )
         alerts = alert_lines(person)
         if alerts:
@@ -75,26 +76,32 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                 with Horizontal(classes="row"):
                     yield Field(
                         "Type",
-                        Select([(t.label, t.value) for t in ContactType if t is not ContactType.DROP_IN],
-                               value=ContactType.PHONE.value, allow_blank=False, id="contact_type"),
+                        Select(
+                            [(t.label, t.value) for t in ContactType if t is not ContactType.DROP_IN],
+                            value=ContactType.PHONE.value,
+                            allow_blank=False,
+                            id="contact_type",
+                        ),
                         name="contact_type",
                     )
-                    yield Field("When it happened", Input(hhmm(self.opened_at), id="started"),
-                                name="started", hint="14:05")
+                    yield Field(
+                        "When it happened", Input(hhmm(self.opened_at), id="started"), name="started", hint="14:05"
+                    )
                     yield Field(
                         "Made by",
-                        Select([(label, m.value) for m, label in MADE_BY.items()],
-                               value=MadeBy.DUTY_PA.value, allow_blank=False, id="made_by"),
+                        Select(
+                            [(label, m.value) for m, label in MADE_BY.items()],
+                            value=MadeBy.DUTY_PA.value,
+                            allow_blank=False,
+                            id="made_by",
+                        ),
                         name="made_by",
                     )
                     yield Checkbox("Seen", value=False, id="seen", compact=True)
-            yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes",
-                        hint="space to tick")
+            yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes", hint="space to tick")
             if not purposes:
-                yield Label("No contact purposes on this desk yet: sync with the central record.",
-                            classes="form-error")
-            yield Field("What happened", Input(id="summary", placeholder="a line is enough"),
-                        name="summary")
+                yield Label("No contact purposes on this desk yet: sync with the central record.", classes="form-error")
+            yield Field("What happened", Input(id="summary", placeholder="a line is enough"), name="summary")
             yield Field(
                 "Young person's voice",
                 Input(id="voice", placeholder="what they said and wanted, in their words"),
@@ -108,8 +115,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             with Vertical(id="safeguarding"):
                 yield Field("Action taken", Input(id="sg_action"), name="sg_action")
                 with Horizontal(classes="row"):
-                    yield Field("Manager informed at", Input(id="sg_informed"),
-                                name="sg_informed", hint="14:05")
+                    yield Field("Manager informed at", Input(id="sg_informed"), name="sg_informed", hint="14:05")
                     yield Field("Manager's name", Input(id="sg_manager"), name="sg_manager")
             yield Label("", id="form-error", classes="form-error", markup=False)
         yield Footer(compact=True)
@@ -158,8 +164,8 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                 informed = parse_when(self._text("sg_informed"), self.today())
             except ValueError as exc:
                 errors["sg_informed"] = (
-                    "Say when the manager was told" if not self._text("sg_informed").strip()
-                    else str(exc))
+                    "Say when the manager was told" if not self._text("sg_informed").strip() else str(exc)
+                )
             try:
                 safeguarding = Safeguarding(
                     action_taken=self._text("sg_action"),
@@ -167,8 +173,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                     manager=self._text("sg_manager") or None,
                 )
             except ValidationError as exc:
-                mapping = {"action_taken": "sg_action", "manager_informed_at": "sg_informed",
-                           "manager": "sg_manager"}
+                mapping = {"action_taken": "sg_action", "manager_informed_at": "sg_informed", "manager": "sg_manager"}
                 for key, msg in field_errors(exc).items():
                     errors.setdefault(mapping.get(key, "sg_action"), msg)
             if safeguarding is None:
@@ -178,20 +183,26 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         contact = None
         try:
             contact = Contact(
-                person_id=self.person_id, hub_code=store.hub_code, contact_type=contact_type,
+                person_id=self.person_id,
+                hub_code=store.hub_code,
+                contact_type=contact_type,
                 made_by=made_by,
                 recorded_by=store.user.login if store.user else "recovery",
-                started_at=started.astimezone(UTC), recorded_at=now, seen=seen,
+                started_at=started.astimezone(UTC),
+                recorded_at=now,
+                seen=seen,
                 purposes=tuple(self.query_one("#purposes", SelectionList).selected),
-                summary=self._text("summary"), voice=self._text("voice"),
-                actions=actions, tell_allocated_pa=self.query_one("#tell_pa", Checkbox).value,
-                safeguarding_concern=concern, safeguarding=safeguarding,
+                summary=self._text("summary"),
+                voice=self._text("voice"),
+                actions=actions,
+                tell_allocated_pa=self.query_one("#tell_pa", Checkbox).value,
+                safeguarding_concern=concern,
+                safeguarding=safeguarding,
             )
         except ValidationError as exc:
             for key, msg in field_errors(exc).items():
                 if key == "":
-                    target = next((f for word, f in _RECORD_RULES.items() if word in msg.lower()),
-                                  "")
+                    target = next((f for word, f in _RECORD_RULES.items() if word in msg.lower()), "")
                     errors.setdefault(target, msg)
                 elif key == "safeguarding":
                     errors.setdefault("sg_action", msg)
@@ -212,8 +223,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         for name, msg in errors.items():
             if not self.query(f"#field-{name}"):
                 shown_elsewhere.append(msg)
-        self.query_one("#form-error", Label).update(
-            "\n".join(shown_elsewhere) if all_fields else "")
+        self.query_one("#form-error", Label).update("\n".join(shown_elsewhere) if all_fields else "")
 
     # --- as you type ----------------------------------------------------------------------
 
@@ -222,8 +232,12 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
     @on(SelectionList.SelectedChanged)
     @on(Select.Changed)
     def _changed(self, event) -> None:
-        widget = getattr(event, "input", None) or getattr(event, "checkbox", None) \
-            or getattr(event, "selection_list", None) or getattr(event, "select", None)
+        widget = (
+            getattr(event, "input", None)
+            or getattr(event, "checkbox", None)
+            or getattr(event, "selection_list", None)
+            or getattr(event, "select", None)
+        )
         if not self.note_change(widget.id if widget is not None else None):
             return
         if isinstance(event, Checkbox.Changed) and event.checkbox.id == "concern":
@@ -231,8 +245,11 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             box.display = event.value
             if event.value and not self._text("sg_informed"):
                 self.query_one("#sg_informed", Input).value = hhmm(self.now())
-        if (isinstance(event, Select.Changed) and event.select.id == "contact_type"
-                and event.value == ContactType.HOME_VISIT.value):
+        if (
+            isinstance(event, Select.Changed)
+            and event.select.id == "contact_type"
+            and event.value == ContactType.HOME_VISIT.value
+        ):
             self.query_one("#seen", Checkbox).value = True
         _, errors = self.build()
         self.show_errors(errors, all_fields=False)

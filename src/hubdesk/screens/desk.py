@@ -31,22 +31,16 @@ class DeskScreen(DeskBase[None]):
     AUTO_FOCUS = "#in-building"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Search", id="desk.search", tooltip="Find a person"),
-        Binding("v", "visit", "Visit", id="desk.visit",
-                tooltip="Sign a young person in for a drop-in visit"),
-        Binding("c", "contact", "Contact", id="desk.contact",
-                tooltip="Record a phone call, message or other contact"),
-        Binding("p", "payment", "Pay", id="desk.payment",
-                tooltip="Record an emergency payment"),
-        Binding("o", "sign_out", "Sign out", id="desk.sign_out",
-                tooltip="Sign out the person highlighted in the building"),
-        Binding("s", "sessions", "Sessions", id="desk.sessions",
-                tooltip="Drop-in sessions and their registers"),
-        Binding("e", "end_of_day", "End day", id="desk.end_of_day",
-                tooltip="End of day checklist"),
-        Binding("comma", "settings", "Settings", id="desk.settings",
-                tooltip="Idle lock and theme", show=False),
-        Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk",
-                show=False),
+        Binding("v", "visit", "Visit", id="desk.visit", tooltip="Sign a young person in for a drop-in visit"),
+        Binding("c", "contact", "Contact", id="desk.contact", tooltip="Record a phone call, message or other contact"),
+        Binding("p", "payment", "Pay", id="desk.payment", tooltip="Record an emergency payment"),
+        Binding(
+            "o", "sign_out", "Sign out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"
+        ),
+        Binding("s", "sessions", "Sessions", id="desk.sessions", tooltip="Drop-in sessions and their registers"),
+        Binding("e", "end_of_day", "End day", id="desk.end_of_day", tooltip="End of day checklist"),
+        Binding("comma", "settings", "Settings", id="desk.settings", tooltip="Idle lock and theme", show=False),
+        Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -71,10 +65,8 @@ class DeskScreen(DeskBase[None]):
 
     def on_mount(self) -> None:
         self.query_one("#in-building", DataTable).add_columns("Name", "Signed in", "For", "Alerts")
-        self.query_one("#contacts", DataTable).add_columns(
-            "Time", "Name", "Type", "Purposes", "Notes")
-        self.query_one("#payments", DataTable).add_columns(
-            "Time", "Receipt", "Name", "Category", "Amount", "Status")
+        self.query_one("#contacts", DataTable).add_columns("Time", "Name", "Type", "Purposes", "Notes")
+        self.query_one("#payments", DataTable).add_columns("Time", "Receipt", "Name", "Category", "Amount", "Status")
         self.query_one("#sessions", DataTable).add_columns("Starts", "Session", "People", "State")
         self.refresh_data()
         self.set_interval(30, self._tick, name="desk-refresh")
@@ -118,8 +110,10 @@ class DeskScreen(DeskBase[None]):
         for visit in day.in_building:
             person = day.people.get(visit.person_id)
             table.add_row(
-                name(visit.person_id), time_only(visit.started_at),
-                duration(visit.started_at, now), alert_cell(person) if person else "",
+                name(visit.person_id),
+                time_only(visit.started_at),
+                duration(visit.started_at, now),
+                alert_cell(person) if person else "",
                 key=visit.contact_id,
             )
         if day.in_building:
@@ -137,9 +131,12 @@ class DeskScreen(DeskBase[None]):
             if contact.tell_allocated_pa:
                 notes.append("tell PA")
             table.add_row(
-                time_only(contact.started_at), name(contact.person_id), contact.contact_type.label,
+                time_only(contact.started_at),
+                name(contact.person_id),
+                contact.contact_type.label,
                 plain(", ".join(purposes.get(p, p) for p in contact.purposes)),
-                " ".join(notes), key=contact.contact_id,
+                " ".join(notes),
+                key=contact.contact_id,
             )
         self.query_one("#contacts-title", Label).update(f"Today's contacts ({len(day.contacts)})")
 
@@ -148,9 +145,13 @@ class DeskScreen(DeskBase[None]):
         for line in day.payments:
             p = line.payment
             table.add_row(
-                time_only(p.recorded_at), p.receipt_no, name(p.person_id),
-                plain(categories.get(p.category, p.category)), money_cell(p.amount_pence),
-                STATE_LABEL.get(line.state, line.state), key=p.id,
+                time_only(p.recorded_at),
+                p.receipt_no,
+                name(p.person_id),
+                plain(categories.get(p.category, p.category)),
+                money_cell(p.amount_pence),
+                STATE_LABEL.get(line.state, line.state),
+                key=p.id,
             )
         self.query_one("#payments-title", Label).update(f"Today's payments ({len(day.payments)})")
 
@@ -159,10 +160,11 @@ class DeskScreen(DeskBase[None]):
         types = {t.code: t.name for t in store.reference(include_retired=True).session_types}
         for session in day.sessions:
             table.add_row(
-                time_only(session.starts_at), plain(types.get(session.session_type,
-                                                              session.session_type)),
+                time_only(session.starts_at),
+                plain(types.get(session.session_type, session.session_type)),
                 str(day.attendance.get(session.id, 0)),
-                "closed" if session.closed_at else "open", key=session.id,
+                "closed" if session.closed_at else "open",
+                key=session.id,
             )
         self.query_one("#sessions-title", Label).update(f"Today's sessions ({len(day.sessions)})")
 

@@ -23,10 +23,14 @@ class EndOfDayScreen(DeskBase[None]):
     AUTO_FOCUS = "#still-in"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="eod.back", tooltip="Back to the desk"),
-        Binding("o", "sign_out", "Sign out", id="eod.sign_out",
-                tooltip="Sign out the highlighted person"),
-        Binding("a", "approve", "Approve payment", id="eod.approve",
-                tooltip="A duty manager approves the highlighted payment awaiting approval"),
+        Binding("o", "sign_out", "Sign out", id="eod.sign_out", tooltip="Sign out the highlighted person"),
+        Binding(
+            "a",
+            "approve",
+            "Approve payment",
+            id="eod.approve",
+            tooltip="A duty manager approves the highlighted payment awaiting approval",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -35,8 +39,7 @@ class EndOfDayScreen(DeskBase[None]):
         yield DataTable(id="still-in", cursor_type="row")
         yield Label("Payments awaiting approval", classes="section-title")
         yield DataTable(id="awaiting", cursor_type="row")
-        yield Label("Float count, day summary, sync and handover come next (separate issue).",
-                    classes="muted")
+        yield Label("Float count, day summary, sync and handover come next (separate issue).", classes="muted")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -54,14 +57,14 @@ class EndOfDayScreen(DeskBase[None]):
         table.clear()
         for v in day.in_building:
             person = day.people.get(v.person_id)
-            table.add_row(plain(person.display_name if person else "?"), time_only(v.started_at),
-                          key=v.contact_id)
+            table.add_row(plain(person.display_name if person else "?"), time_only(v.started_at), key=v.contact_id)
         table = self.query_one("#awaiting", DataTable)
         table.clear()
         for p in day.awaiting_approval:
             person = day.people.get(p.person_id)
-            table.add_row(p.receipt_no, plain(person.display_name if person else "?"),
-                          money_cell(p.amount_pence), key=p.id)
+            table.add_row(
+                p.receipt_no, plain(person.display_name if person else "?"), money_cell(p.amount_pence), key=p.id
+            )
 
     def action_sign_out(self) -> None:
         table = self.query_one("#still-in", DataTable)
@@ -101,9 +104,11 @@ class EndOfDayScreen(DeskBase[None]):
             self.refresh_data()
 
         self.app.push_screen(
-            ApprovalModal(payment.amount_pence,
-                          (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
-                          allow_awaiting=False),
+            ApprovalModal(
+                payment.amount_pence,
+                (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
+                allow_awaiting=False,
+            ),
             callback=decided,
         )
 

@@ -141,8 +141,7 @@ class WalkInModal(ModalBase[Person | None]):
             yield Label("Approximate age")
             yield Input(id="approx_age", restrict=r"[0-9]*", max_length=2)
             yield Label("", id="walkin-error", classes="modal-error", markup=False)
-            yield Label("ctrl+s adds them; they are marked for the central record to match.",
-                        classes="muted")
+            yield Label("ctrl+s adds them; they are marked for the central record to match.", classes="muted")
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:
@@ -158,11 +157,12 @@ class WalkInModal(ModalBase[Person | None]):
                 first_name=self.query_one("#first_name", Input).value,
                 last_name=self.query_one("#last_name", Input).value or None,
                 approx_age=int(age_text) if age_text else None,
-                hub_code=self.store.hub_code, walk_in=True, needs_matching=True,
+                hub_code=self.store.hub_code,
+                walk_in=True,
+                needs_matching=True,
             )
         except ValidationError as exc:
-            self.query_one("#walkin-error", Label).update(
-                "; ".join(m for m in field_errors(exc).values()))
+            self.query_one("#walkin-error", Label).update("; ".join(m for m in field_errors(exc).values()))
             return
         try:
             saved = self.store.add_person(person)
@@ -213,8 +213,7 @@ def confirm_sign_out(screen: Screen, contact_id: str, after: Callable[[], None])
     visit = store.current_contact(contact_id)
     person = store.get_person(visit.person_id)
     now = app.now()  # type: ignore[attr-defined]
-    question = (f"Sign out {person.display_name} now? "
-                f"(in for {duration(visit.started_at, now)})")
+    question = f"Sign out {person.display_name} now? (in for {duration(visit.started_at, now)})"
 
     def done(ok: bool | None) -> None:
         if not ok:

@@ -40,8 +40,7 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
     AUTO_FOCUS = "#category"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="payment.save", tooltip="Save this payment"),
-        Binding("escape", "back", "Cancel", id="payment.back",
-                tooltip="Back (asks first if anything is typed)"),
+        Binding("escape", "back", "Cancel", id="payment.back", tooltip="Back (asks first if anything is typed)"),
     ]
 
     def __init__(self, person_id: str) -> None:
@@ -54,11 +53,12 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         person = store.view_person(self.person_id)
         self.person = person
         day = self.today()
-        self.categories: dict[str, PaymentCategory] = {
-            c.code: c for c in store.reference().payment_categories}
+        self.categories: dict[str, PaymentCategory] = {c.code: c for c in store.reference().payment_categories}
         yield Static(
-            f"Emergency payment · {person.display_name}, {age_text(person, day)} "
-            f"({band_text(person, day)})", classes="title", markup=False, id="form-title",
+            f"Emergency payment · {person.display_name}, {age_text(person, day)} ({band_text(person, day)})",
+            classes="title",
+            markup=False,
+            id="form-title",
         )
         alerts = alert_lines(person)
         if alerts:
@@ -67,36 +67,39 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
             with Horizontal(classes="row"):
                 yield Field(
                     "Category",
-                    Select([(f"{c.name} (limit {format_pence(c.limit_pence)})", c.code)
-                            for c in self.categories.values()], id="category",
-                           prompt="Pick a category"),
+                    Select(
+                        [(f"{c.name} (limit {format_pence(c.limit_pence)})", c.code) for c in self.categories.values()],
+                        id="category",
+                        prompt="Pick a category",
+                    ),
                     name="category",
                 )
                 yield Field("Amount", MoneyInput(id="amount"), name="amount", hint="£")
             with Horizontal(classes="row"):
                 yield Field(
                     "Method",
-                    Select([(m.label, m.value) for m in PaymentMethod], id="method",
-                           prompt="Pick a method"),
+                    Select([(m.label, m.value) for m in PaymentMethod], id="method", prompt="Pick a method"),
                     name="method",
                 )
-                yield Field("Voucher serial", Input(id="voucher_serial", disabled=True),
-                            name="voucher_serial")
-            yield Field("Reason", Input(id="reason", placeholder="why it is needed today"),
-                        name="reason")
+                yield Field("Voucher serial", Input(id="voucher_serial", disabled=True), name="voucher_serial")
+            yield Field("Reason", Input(id="reason", placeholder="why it is needed today"), name="reason")
             yield Field(
                 "Young person's voice",
-                Input(id="voice", placeholder="what they said, in their words"), name="voice",
+                Input(id="voice", placeholder="what they said, in their words"),
+                name="voice",
             )
             yield Field(
                 "Receipt",
-                Select([(label, kind.value) for kind, label in RECEIPT_LABELS.items()],
-                       value=ReceiptKind.SIGNED.value, allow_blank=False, id="receipt"),
+                Select(
+                    [(label, kind.value) for kind, label in RECEIPT_LABELS.items()],
+                    value=ReceiptKind.SIGNED.value,
+                    allow_blank=False,
+                    id="receipt",
+                ),
                 name="receipt",
             )
             yield Static("", id="authorisation", markup=False)
-            yield Label(f"Receipt number will be {store.next_receipt_no()}", id="next-receipt",
-                        classes="muted")
+            yield Label(f"Receipt number will be {store.next_receipt_no()}", id="next-receipt", classes="muted")
             yield Label("", id="form-error", classes="form-error", markup=False)
         yield Footer(compact=True)
 
@@ -132,12 +135,20 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         try:
             # Validate with the domain's own rules; receipt number and status are stand-ins.
             EmergencyPayment(
-                receipt_no="X-1-000000", person_id=self.person_id, hub_code=store.hub_code,
-                category=category or "x", amount_pence=amount or 1,
-                method=method or PaymentMethod.CASH.value, voucher_serial=serial,
-                reason=self._text("reason"), voice=self._text("voice"), recorded_by=login,
-                recorded_at=self.now().astimezone(UTC), status=PaymentStatus.APPROVED,
-                authorised_by=login, receipt=self._select("receipt") or ReceiptKind.SIGNED.value,
+                receipt_no="X-1-000000",
+                person_id=self.person_id,
+                hub_code=store.hub_code,
+                category=category or "x",
+                amount_pence=amount or 1,
+                method=method or PaymentMethod.CASH.value,
+                voucher_serial=serial,
+                reason=self._text("reason"),
+                voice=self._text("voice"),
+                recorded_by=login,
+                recorded_at=self.now().astimezone(UTC),
+                status=PaymentStatus.APPROVED,
+                authorised_by=login,
+                receipt=self._select("receipt") or ReceiptKind.SIGNED.value,
             )
         except ValidationError as exc:
             for key, msg in field_errors(exc).items():
@@ -146,9 +157,14 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         if errors:
             return None, errors
         return {
-            "person_id": self.person_id, "category": category, "amount_pence": amount,
-            "method": method, "reason": self._text("reason"), "voucher_serial": serial,
-            "voice": self._text("voice"), "receipt": self._select("receipt") or "signed",
+            "person_id": self.person_id,
+            "category": category,
+            "amount_pence": amount,
+            "method": method,
+            "reason": self._text("reason"),
+            "voucher_serial": serial,
+            "voice": self._text("voice"),
+            "receipt": self._select("receipt") or "signed",
         }, {}
 
     def authorisation(self) -> tuple[bool, tuple[str, ...]]:
@@ -167,8 +183,7 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         other = [m for k, m in errors.items() if not self.query(f"#field-{k}")]
         self.query_one("#form-error", Label).update("\n".join(other) if all_fields else "")
         needs, reasons = self.authorisation()
-        self.query_one("#authorisation", Static).update(
-            "Needs a duty manager: " + "; ".join(reasons) if needs else "")
+        self.query_one("#authorisation", Static).update("Needs a duty manager: " + "; ".join(reasons) if needs else "")
 
     @on(Input.Changed)
     @on(Select.Changed)

@@ -30,8 +30,12 @@ def alert_lines(person: Person) -> list[str]:
 
 
 def flags(person: Person) -> list[str]:
-    names = [("uasc", "UASC history"), ("staying_put", "Staying put"), ("custody", "Custody"),
-             ("young_parent", "Young parent")]
+    names = [
+        ("uasc", "UASC history"),
+        ("staying_put", "Staying put"),
+        ("custody", "Custody"),
+        ("young_parent", "Young parent"),
+    ]
     return [label for attr, label in names if getattr(person, attr)]
 
 
@@ -40,13 +44,18 @@ class PersonScreen(DeskBase[None]):
     AUTO_FOCUS = "#person-contacts"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="person.back", tooltip="Back"),
-        Binding("v", "visit", "Visit/out", id="person.visit",
-                tooltip="Sign in for a drop-in visit, or sign out if in the building"),
+        Binding(
+            "v",
+            "visit",
+            "Visit/out",
+            id="person.visit",
+            tooltip="Sign in for a drop-in visit, or sign out if in the building",
+        ),
         Binding("c", "contact", "Contact", id="person.contact", tooltip="Record a contact"),
-        Binding("p", "payment", "Payment", id="person.payment",
-                tooltip="Record an emergency payment"),
-        Binding("r", "reverse", "Reverse", id="person.reverse",
-                tooltip="Reverse the highlighted payment, with a reason"),
+        Binding("p", "payment", "Payment", id="person.payment", tooltip="Record an emergency payment"),
+        Binding(
+            "r", "reverse", "Reverse", id="person.reverse", tooltip="Reverse the highlighted payment, with a reason"
+        ),
     ]
 
     def __init__(self, person_id: str) -> None:
@@ -66,10 +75,10 @@ class PersonScreen(DeskBase[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#person-contacts", DataTable).add_columns(
-            "When", "Type", "Purposes", "Summary", "Recorded by")
+        self.query_one("#person-contacts", DataTable).add_columns("When", "Type", "Purposes", "Summary", "Recorded by")
         self.query_one("#person-payments", DataTable).add_columns(
-            "When", "Receipt", "Category", "Amount", "Method", "Status")
+            "When", "Receipt", "Category", "Amount", "Method", "Status"
+        )
         self.person = self.store.view_person(self.person_id)
         self.refresh_data()
 
@@ -86,8 +95,7 @@ class PersonScreen(DeskBase[None]):
         day = self.today()
         names = desk_queries.user_names(store)
         self.query_one("#person-name", Static).update(
-            f"{person.display_name}  ·  {age_text(person, day)} ({band_text(person, day)})  ·  "
-            f"{status_text(person)}"
+            f"{person.display_name}  ·  {age_text(person, day)} ({band_text(person, day)})  ·  {status_text(person)}"
         )
         alerts = self.query_one("#person-alerts", Static)
         alerts.update("\n".join(alert_lines(person)))
@@ -96,15 +104,15 @@ class PersonScreen(DeskBase[None]):
         details = [
             f"Name: {person.first_name} {person.last_name or ''}".rstrip()
             + (f" (prefers {person.preferred_name})" if person.preferred_name else ""),
-            f"Date of birth: {person.date_of_birth:%-d %b %Y}" if person.date_of_birth
+            f"Date of birth: {person.date_of_birth:%-d %b %Y}"
+            if person.date_of_birth
             else f"Approximate age: {person.approx_age}",
             f"Case id: {person.case_id or '-'}    Allocated PA: {pa}",
         ]
         if flags(person):
             details.append("Also: " + ", ".join(flags(person)))
         if person.contact.phone or person.contact.email:
-            details.append(f"Phone: {person.contact.phone or '-'}    Email: "
-                           f"{person.contact.email or '-'}")
+            details.append(f"Phone: {person.contact.phone or '-'}    Email: {person.contact.email or '-'}")
         visit = desk_queries.visit_in_building(store, person.id)
         if visit:
             details.append(f"In the building since {when(visit.started_at)} (v signs out)")
@@ -120,18 +128,25 @@ class PersonScreen(DeskBase[None]):
             if c.safeguarding_concern:
                 summary = "SAFEGUARDING · " + summary
             table.add_row(
-                when(c.started_at), c.contact_type.label,
-                plain(", ".join(purposes.get(p, p) for p in c.purposes)), plain(summary),
-                plain(names.get(c.recorded_by, c.recorded_by)), key=c.contact_id,
+                when(c.started_at),
+                c.contact_type.label,
+                plain(", ".join(purposes.get(p, p) for p in c.purposes)),
+                plain(summary),
+                plain(names.get(c.recorded_by, c.recorded_by)),
+                key=c.contact_id,
             )
         categories = {c.code: c.name for c in store.reference(include_retired=True).payment_categories}
         table = self.query_one("#person-payments", DataTable)
         table.clear()
         for p in store.payments_for_person(person.id, limit=20):
             table.add_row(
-                when(p.recorded_at), p.receipt_no, plain(categories.get(p.category, p.category)),
-                money_cell(p.amount_pence), p.method.label,
-                store.payment_state(p.id).replace("_", " "), key=p.id,
+                when(p.recorded_at),
+                p.receipt_no,
+                plain(categories.get(p.category, p.category)),
+                money_cell(p.amount_pence),
+                p.method.label,
+                store.payment_state(p.id).replace("_", " "),
+                key=p.id,
             )
 
     def action_back(self) -> None:
@@ -183,8 +198,7 @@ def contact_text(screen: DeskBase, contact) -> str:
     names = desk_queries.user_names(store)
     purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
     lines = [
-        f"When: {when(contact.started_at)}"
-        + (f" to {when(contact.ended_at)}" if contact.ended_at else ""),
+        f"When: {when(contact.started_at)}" + (f" to {when(contact.ended_at)}" if contact.ended_at else ""),
         f"Recorded: {when(contact.recorded_at)} by {names.get(contact.recorded_by, contact.recorded_by)}",
         f"Seen: {'yes' if contact.seen else 'no'}",
         "Purposes: " + ", ".join(purposes.get(p, p) for p in contact.purposes),
@@ -198,8 +212,10 @@ def contact_text(screen: DeskBase, contact) -> str:
         lines.append("The allocated PA is to be told.")
     if contact.safeguarding:
         sg = contact.safeguarding
-        lines.append(f"SAFEGUARDING: {sg.action_taken}; manager told {when(sg.manager_informed_at)}"
-                     + (f" ({sg.manager})" if sg.manager else ""))
+        lines.append(
+            f"SAFEGUARDING: {sg.action_taken}; manager told {when(sg.manager_informed_at)}"
+            + (f" ({sg.manager})" if sg.manager else "")
+        )
     if contact.version > 1:
         lines.append(f"Version {contact.version}: {contact.amend_reason}")
     return "\n".join(lines)
@@ -231,7 +247,8 @@ def reverse_payment(screen: DeskBase, payment_id: str, after) -> None:
         after()
 
     screen.app.push_screen(
-        ReasonModal(f"Reverse {payment.receipt_no} ({format_pence(payment.amount_pence)})?",
-                    "Why is it being reversed?"),
+        ReasonModal(
+            f"Reverse {payment.receipt_no} ({format_pence(payment.amount_pence)})?", "Why is it being reversed?"
+        ),
         callback=done,
     )

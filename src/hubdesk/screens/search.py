@@ -33,10 +33,14 @@ class SearchScreen(DeskBase[str | None]):
     AUTO_FOCUS = "#query"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="search.back", tooltip="Back without choosing"),
-        Binding("down", "to_results", "Results", id="search.results", show=False,
-                tooltip="Move into the results"),
-        Binding("ctrl+n", "walk_in", "New walk-in", id="search.walk_in",
-                tooltip="Add someone not in the caseload, marked for matching"),
+        Binding("down", "to_results", "Results", id="search.results", show=False, tooltip="Move into the results"),
+        Binding(
+            "ctrl+n",
+            "walk_in",
+            "New walk-in",
+            id="search.walk_in",
+            tooltip="Add someone not in the caseload, marked for matching",
+        ),
     ]
 
     def __init__(self, mode: str = "open") -> None:
@@ -47,14 +51,16 @@ class SearchScreen(DeskBase[str | None]):
     def compose(self) -> ComposeResult:
         yield Static(TITLES.get(self.mode, "Find a person"), classes="title", id="search-title")
         yield Input(placeholder="name, preferred name, date of birth or case id", id="query")
-        yield Label("Type to search. Enter opens the top match; down arrow to choose.",
-                    id="search-help", classes="muted")
+        yield Label(
+            "Type to search. Enter opens the top match; down arrow to choose.", id="search-help", classes="muted"
+        )
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#results", DataTable).add_columns(
-            "Name", "Age", "Band", "Status", "Allocated PA", "Last contact", "Alerts")
+            "Name", "Age", "Band", "Status", "Allocated PA", "Last contact", "Alerts"
+        )
 
     @on(Input.Changed, "#query")
     def _search(self, event: Input.Changed) -> None:
@@ -74,17 +80,24 @@ class SearchScreen(DeskBase[str | None]):
             pa = names.get(person.allocated_pa, person.allocated_pa) if person.allocated_pa else "none"
             last_at = last.get(person.id)
             table.add_row(
-                plain(shown), age_text(person, day), band_text(person, day), status_text(person),
-                plain(pa), when(datetime.fromisoformat(last_at)) if last_at else "-",
-                alert_cell(person), key=person.id,
+                plain(shown),
+                age_text(person, day),
+                band_text(person, day),
+                status_text(person),
+                plain(pa),
+                when(datetime.fromisoformat(last_at)) if last_at else "-",
+                alert_cell(person),
+                key=person.id,
             )
         help_label = self.query_one("#search-help", Label)
         if event.value.strip() and not people:
             help_label.update("No one found. ctrl+n adds a new walk-in.")
         else:
-            help_label.update(f"{len(people)} found. Enter opens the top match; "
-                              "down arrow to choose." if people else
-                              "Type to search. Enter opens the top match; down arrow to choose.")
+            help_label.update(
+                f"{len(people)} found. Enter opens the top match; down arrow to choose."
+                if people
+                else "Type to search. Enter opens the top match; down arrow to choose."
+            )
 
     @on(Input.Submitted, "#query")
     def _top(self) -> None:

@@ -43,8 +43,7 @@ class SessionsScreen(DeskBase[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#session-list", DataTable).add_columns(
-            "Starts", "Session", "Partners", "Register", "State")
+        self.query_one("#session-list", DataTable).add_columns("Starts", "Session", "Partners", "Register", "State")
         self.refresh_data()
 
     def on_screen_resume(self) -> None:
@@ -62,9 +61,12 @@ class SessionsScreen(DeskBase[None]):
         table.clear()
         for s in store.sessions_between(store.hub_code, start, end):
             table.add_row(
-                time_only(s.starts_at), plain(types.get(s.session_type, s.session_type)),
-                plain(", ".join(s.partners) or "-"), str(len(store.attendance(s.id))),
-                "closed" if s.closed_at else "open", key=s.id,
+                time_only(s.starts_at),
+                plain(types.get(s.session_type, s.session_type)),
+                plain(", ".join(s.partners) or "-"),
+                str(len(store.attendance(s.id))),
+                "closed" if s.closed_at else "open",
+                key=s.id,
             )
 
     @on(DataTable.RowSelected, "#session-list")
@@ -98,17 +100,26 @@ class SessionFormScreen(DeskBase[str | None]):
         active = [(t.name, t.code) for t in self.store.reference().session_types]
         yield Static("Open a drop-in session", classes="title")
         with VerticalScroll(id="session-form"):
-            yield Field("Session", Select(active, id="session_type", prompt="Pick the session",
-                                          value=active[0][1] if len(active) == 1 else Select.NULL),
-                        name="session_type")
+            yield Field(
+                "Session",
+                Select(
+                    active,
+                    id="session_type",
+                    prompt="Pick the session",
+                    value=active[0][1] if len(active) == 1 else Select.NULL,
+                ),
+                name="session_type",
+            )
             if not types:
-                yield Label("No session types on this desk yet: sync with the central record.",
-                            classes="form-error")
-            yield Field("Starts", Input(hhmm(self.now()), id="starts"), name="starts",
-                        hint="14:05")
+                yield Label("No session types on this desk yet: sync with the central record.", classes="form-error")
+            yield Field("Starts", Input(hhmm(self.now()), id="starts"), name="starts", hint="14:05")
             yield Field("Ends (optional)", Input(id="ends"), name="ends", hint="16:00")
-            yield Field("Partners present", Input(id="partners", placeholder="DWP, careers"),
-                        name="partners", hint="commas between")
+            yield Field(
+                "Partners present",
+                Input(id="partners", placeholder="DWP, careers"),
+                name="partners",
+                hint="commas between",
+            )
             yield Field("Note", Input(id="note"), name="note")
             yield Label("", id="form-error", classes="form-error", markup=False)
         yield Footer(compact=True)
@@ -134,23 +145,23 @@ class SessionFormScreen(DeskBase[str | None]):
                 ends = parse_when(ends_text, self.today())
             except ValueError as exc:
                 errors["ends"] = str(exc)
-        partners = tuple(p.strip() for p in self.query_one("#partners", Input).value.split(",")
-                         if p.strip())
+        partners = tuple(p.strip() for p in self.query_one("#partners", Input).value.split(",") if p.strip())
         session = None
         if not errors and starts is not None and isinstance(code, str):
             try:
                 session = DropInSession(
-                    hub_code=store.hub_code, session_type=code,
+                    hub_code=store.hub_code,
+                    session_type=code,
                     starts_at=starts.astimezone(UTC),
                     ends_at=ends.astimezone(UTC) if ends else None,
-                    staff=(store.user.login,) if store.user else (), partners=partners,
+                    staff=(store.user.login,) if store.user else (),
+                    partners=partners,
                     opened_by=store.user.login if store.user else "recovery",
                     note=self.query_one("#note", Input).value,
                 )
             except ValidationError as exc:
                 for key, msg in field_errors(exc).items():
-                    errors.setdefault({"ends_at": "ends", "starts_at": "starts"}.get(key, key)
-                                      or "ends", msg)
+                    errors.setdefault({"ends_at": "ends", "starts_at": "starts"}.get(key, key) or "ends", msg)
         for field in self.query(Field):
             field.set_error(errors.get(field.field_name))
         if session is None:
@@ -174,14 +185,10 @@ class RegisterScreen(DeskBase[None]):
     AUTO_FOCUS = "#register"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="register.back", tooltip="Back"),
-        Binding("a", "add", "Add person", id="register.add",
-                tooltip="Add a known person, found by search"),
-        Binding("w", "walk_in", "Walk-in", id="register.walk_in",
-                tooltip="Add someone not yet known to the service"),
-        Binding("k", "children", "Children", id="register.children",
-                tooltip="Count children brought along"),
-        Binding("x", "close", "Close session", id="register.close",
-                tooltip="Close this session"),
+        Binding("a", "add", "Add person", id="register.add", tooltip="Add a known person, found by search"),
+        Binding("w", "walk_in", "Walk-in", id="register.walk_in", tooltip="Add someone not yet known to the service"),
+        Binding("k", "children", "Children", id="register.children", tooltip="Count children brought along"),
+        Binding("x", "close", "Close session", id="register.close", tooltip="Close this session"),
     ]
 
     def __init__(self, session_id: str) -> None:
@@ -207,8 +214,8 @@ class RegisterScreen(DeskBase[None]):
         types = session_types(store)
         state = f"closed {when(session.closed_at)}" if session.closed_at else "open"
         self.query_one("#register-title", Static).update(
-            f"{types.get(session.session_type, session.session_type)} · "
-            f"{when(session.starts_at)} · {state}")
+            f"{types.get(session.session_type, session.session_type)} · {when(session.starts_at)} · {state}"
+        )
         rows = store.attendance(self.session_id)
         people = {p.id: p for p in store.people([a.person_id for a in rows if a.person_id])}
         children = sum(a.children for a in rows if a.kind is AttendanceKind.CHILDREN)
@@ -216,7 +223,8 @@ class RegisterScreen(DeskBase[None]):
         walk_ins = sum(1 for a in rows if a.kind is AttendanceKind.WALK_IN)
         partners = ", ".join(session.partners) or "none"
         self.query_one("#register-summary", Static).update(
-            f"{known} known, {walk_ins} walk-in, {children} children · partners: {partners}")
+            f"{known} known, {walk_ins} walk-in, {children} children · partners: {partners}"
+        )
         table = self.query_one("#register", DataTable)
         table.clear()
         day = self.today()
@@ -227,20 +235,29 @@ class RegisterScreen(DeskBase[None]):
             person = people.get(a.person_id or "")
             if person is None:
                 continue
-            table.add_row(plain(person.display_name), age_text(person, day), status_text(person),
-                          time_only(a.recorded_at), key=a.id)
+            table.add_row(
+                plain(person.display_name),
+                age_text(person, day),
+                status_text(person),
+                time_only(a.recorded_at),
+                key=a.id,
+            )
 
     def _add(self, kind: AttendanceKind, person: Person | None = None, children: int = 0) -> None:
         store = self.store
         try:
-            attendance = store.add_attendance(Attendance(
-                session_id=self.session_id, kind=kind, person_id=person.id if person else None,
-                children=children, recorded_by=store.user.login if store.user else "recovery",
-                recorded_at=self.now().astimezone(UTC),
-            ))
+            attendance = store.add_attendance(
+                Attendance(
+                    session_id=self.session_id,
+                    kind=kind,
+                    person_id=person.id if person else None,
+                    children=children,
+                    recorded_by=store.user.login if store.user else "recovery",
+                    recorded_at=self.now().astimezone(UTC),
+                )
+            )
         except (StoreError, ValidationError) as exc:
-            message = ("; ".join(field_errors(exc).values()) if isinstance(exc, ValidationError)
-                       else str(exc))
+            message = "; ".join(field_errors(exc).values()) if isinstance(exc, ValidationError) else str(exc)
             self.say(message, severity="error")
             return
         self.post_message(Saved("attendance", attendance.id))

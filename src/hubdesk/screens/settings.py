@@ -28,12 +28,18 @@ class SettingsScreen(DeskBase[None]):
         themes = sorted(self.app.available_themes)
         with Vertical(id="settings-form"):
             yield Static("Settings for this laptop", classes="title")
-            yield Field("Lock after this many idle minutes",
-                        Input(f"{settings.idle_minutes:g}", id="idle_minutes",
-                              restrict=r"[0-9.]*"), name="idle_minutes", hint="1 to 60")
-            yield Field("Theme", Select([(t, t) for t in themes], value=self.app.theme,
-                                        allow_blank=False, id="theme"), name="theme",
-                        hint="hubdesk-high-contrast for high contrast")
+            yield Field(
+                "Lock after this many idle minutes",
+                Input(f"{settings.idle_minutes:g}", id="idle_minutes", restrict=r"[0-9.]*"),
+                name="idle_minutes",
+                hint="1 to 60",
+            )
+            yield Field(
+                "Theme",
+                Select([(t, t) for t in themes], value=self.app.theme, allow_blank=False, id="theme"),
+                name="theme",
+                hint="hubdesk-high-contrast for high contrast",
+            )
             yield Label("", id="settings-message", markup=False)
         yield Footer(compact=True)
 

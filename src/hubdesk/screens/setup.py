@@ -33,8 +33,7 @@ def strength(passphrase: str) -> tuple[int, str]:
     if len(passphrase) >= 16 or len(passphrase.split()) >= 3:
         score += 1
     kinds = sum(
-        any(test(c) for c in passphrase)
-        for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
+        any(test(c) for c in passphrase) for test in (str.islower, str.isupper, str.isdigit, lambda c: not c.isalnum())
     )
     if kinds >= 3:
         score += 1
@@ -58,23 +57,22 @@ class SetupScreen(DeskBase[Store | None]):
                 "No store was found. Make one for this hub: you become its first user.",
                 classes="muted",
             )
-            yield Field("Hub code", Input(placeholder="DEW", id="hub_code"), name="hub_code",
-                        hint="short, capitals")
-            yield Field("Hub name", Input(placeholder="Dewsbury hub", id="hub_name"),
-                        name="hub_name")
+            yield Field("Hub code", Input(placeholder="DEW", id="hub_code"), name="hub_code", hint="short, capitals")
+            yield Field("Hub name", Input(placeholder="Dewsbury hub", id="hub_name"), name="hub_name")
             yield Field("Your login", Input(placeholder="sam", id="login"), name="login")
-            yield Field("Your name", Input(placeholder="Sam Smith", id="display_name"),
-                        name="display_name")
+            yield Field("Your name", Input(placeholder="Sam Smith", id="display_name"), name="display_name")
             yield Field(
                 "Role",
-                Select([(r.label, r.value) for r in Role], value=Role.DUTY_MANAGER.value,
-                       allow_blank=False, id="role"),
+                Select([(r.label, r.value) for r in Role], value=Role.DUTY_MANAGER.value, allow_blank=False, id="role"),
                 name="role",
             )
-            yield Field("Payment authorisation limit", MoneyInput("200.00", id="limit"),
-                        name="limit")
-            yield Field("Passphrase", Input(password=True, id="passphrase"), name="passphrase",
-                        hint="a few words you will remember")
+            yield Field("Payment authorisation limit", MoneyInput("200.00", id="limit"), name="limit")
+            yield Field(
+                "Passphrase",
+                Input(password=True, id="passphrase"),
+                name="passphrase",
+                hint="a few words you will remember",
+            )
             yield Static("Strength: -", id="strength")
             yield Field("Passphrase again", Input(password=True, id="confirm"), name="confirm")
             yield Label("", id="setup-error", classes="form-error", markup=False)
@@ -109,9 +107,11 @@ class SetupScreen(DeskBase[Store | None]):
             limit = 0
         try:
             user = User(
-                login=self._value("login").lower(), display_name=self._value("display_name"),
+                login=self._value("login").lower(),
+                display_name=self._value("display_name"),
                 role=self.query_one("#role", Select).value,
-                hub_code=hub.code if hub else None, payment_limit_pence=limit,
+                hub_code=hub.code if hub else None,
+                payment_limit_pence=limit,
             )
         except ValidationError as exc:
             for key, msg in field_errors(exc).items():
@@ -129,7 +129,10 @@ class SetupScreen(DeskBase[Store | None]):
             return
         try:
             store, recovery = Store.create(
-                self.desk.data_dir, hub=hub, first_user=user, passphrase=passphrase,
+                self.desk.data_dir,
+                hub=hub,
+                first_user=user,
+                passphrase=passphrase,
                 clock=self.desk.clock,
             )
         except StoreError as exc:
@@ -143,8 +146,7 @@ class RecoveryCodeScreen(DeskBase[bool]):
 
     CSS_PATH = "setup.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "done", "Continue", id="recovery.done",
-                tooltip="I have written the recovery key down"),
+        Binding("ctrl+s", "done", "Continue", id="recovery.done", tooltip="I have written the recovery key down"),
     ]
 
     def __init__(self, code: str) -> None:

@@ -45,14 +45,18 @@ class UnlockScreen(DeskBase[Store | None]):
         with Center(), Vertical(id="unlock-box"):
             yield Static("hubdesk", classes="title")
             if self.resume:
-                yield Label("Locked. Your unsaved work is kept; unlock to go back to it.",
-                            id="locked-note")
+                yield Label("Locked. Your unsaved work is kept; unlock to go back to it.", id="locked-note")
             else:
                 yield Label("Unlock the desk", classes="muted")
-            yield Label(f"User ({', '.join(logins)})" if 1 < len(logins) <= 6 else "User",
-                        classes="muted", markup=False)
-            yield Input(value=last, placeholder="your login", id="login",
-                        suggester=SuggestFromList(logins, case_sensitive=False))
+            yield Label(
+                f"User ({', '.join(logins)})" if 1 < len(logins) <= 6 else "User", classes="muted", markup=False
+            )
+            yield Input(
+                value=last,
+                placeholder="your login",
+                id="login",
+                suggester=SuggestFromList(logins, case_sensitive=False),
+            )
             yield Label("Passphrase", classes="muted")
             yield Input(password=True, placeholder="passphrase", id="passphrase")
             yield Label("", id="unlock-message", markup=False)
@@ -82,8 +86,7 @@ class UnlockScreen(DeskBase[Store | None]):
             return
         message.update("Unlocking...")
         try:
-            store = Store.unlock(self.desk.data_dir, login, passphrase_input.value,
-                                 clock=self.desk.clock)
+            store = Store.unlock(self.desk.data_dir, login, passphrase_input.value, clock=self.desk.clock)
         except (WrongPassphrase, UnknownUser):
             self._failed(f"Wrong user or passphrase for {login!r}. Check Caps Lock and try again.")
             return

@@ -67,9 +67,7 @@ def today(store: Store, now: datetime) -> DeskToday:
     payments = store.payments_between(code, start, end)
     sessions = store.sessions_between(code, start, end)
     awaiting = store.awaiting_approval(code)
-    ids = {c.person_id for c in (*in_building, *contacts)} | {
-        p.person_id for p in (*payments, *awaiting)
-    }
+    ids = {c.person_id for c in (*in_building, *contacts)} | {p.person_id for p in (*payments, *awaiting)}
     people = {p.id: p for p in store.people(sorted(ids))}
     attendance = {s.id: len(store.attendance(s.id)) for s in sessions}
     return DeskToday(
