@@ -71,7 +71,7 @@ class DeskScreen(DeskBase[None]):
         self.refresh_data()
         self.set_interval(30, self._tick, name="desk-refresh")
         # Build the in-memory search index once the desk is on screen, not on the first key.
-        self.set_timer(0.3, self._warm_search)
+        self.call_after_refresh(self._warm_search)
 
     def _warm_search(self) -> None:
         if self.desk.store is not None:
