@@ -79,6 +79,14 @@ class HubDeskApp(App[int]):
     .muted { color: $text-muted; }
     .alerts { border: heavy $error; color: $error; text-style: bold; height: auto; padding: 0 1; }
     .form-error { color: $error; height: auto; }
+    ModalBase { align: center middle; background: $background 60%; }
+    .modal-box {
+        width: 64; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; padding: 1 2; background: $surface;
+    }
+    .modal-box Horizontal { height: auto; margin-top: 1; }
+    .modal-box Button { margin-right: 2; }
+    .modal-error { color: $error; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the desk now", priority=True),

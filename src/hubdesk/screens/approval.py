@@ -16,7 +16,6 @@ from hubdesk.store import desk as desk_queries
 from hubdesk.store.errors import NotAllowed, WrongPassphrase
 
 from .base import ModalBase
-from .modals import MODAL_CSS
 
 
 @dataclass(frozen=True)
@@ -28,7 +27,6 @@ class ApprovalResult:
 
 
 class ApprovalModal(ModalBase[ApprovalResult | None]):
-    DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back to the form", id="approval.cancel", tooltip="Go back to the payment form"),
         Binding(

@@ -45,5 +45,4 @@ class DeskBase(StoreAccess, Screen[R], Generic[R]):
 
 
 class ModalBase(StoreAccess, ModalScreen[R], Generic[R]):
-    # The shared modal CSS names ModalBase itself, so it must not be scoped to a subclass.
-    SCOPED_CSS = False
+    """A desk modal; its look (centred box, dimmed desk behind) is in the app's CSS."""

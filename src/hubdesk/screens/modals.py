@@ -20,20 +20,10 @@ from hubdesk.widgets.people import duration
 
 from .base import ModalBase
 
-MODAL_CSS = """
-ModalBase { align: center middle; background: $background 60%; }
-.modal-box { width: 64; max-width: 100%; height: auto; border: thick $primary; padding: 1 2;
-             background: $surface; }
-.modal-box Horizontal { height: auto; margin-top: 1; }
-.modal-box Button { margin-right: 2; }
-.modal-error { color: $error; height: auto; }
-"""
-
 
 class ConfirmModal(ModalBase[bool]):
     """Yes (enter) or no (escape)."""
 
-    DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Do not do it"),
         Binding("enter", "ok", "Yes", id="confirm.ok", tooltip="Go ahead"),
@@ -66,7 +56,6 @@ class ConfirmModal(ModalBase[bool]):
 class TextModal(ModalBase[None]):
     """Plain text to read (user data, so never markup); escape or enter closes it."""
 
-    DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="text.close", tooltip="Close"),
         Binding("enter", "close", "Close", id="text.enter", tooltip="Close", show=False),
@@ -89,7 +78,6 @@ class TextModal(ModalBase[None]):
 class ReasonModal(ModalBase[str | None]):
     """Asks for a reason (e.g. for a reversal); enter saves, escape cancels."""
 
-    DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="reason.cancel", tooltip="Cancel"),
     ]
@@ -121,7 +109,6 @@ class WalkInModal(ModalBase[Person | None]):
     """A young person not in the caseload: first name and an approximate age, marked for
     the central record to match."""
 
-    DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="walkin.cancel", tooltip="Cancel"),
         Binding("ctrl+s", "save", "Add", id="walkin.save", tooltip="Add this walk-in"),
@@ -178,7 +165,6 @@ class WalkInModal(ModalBase[Person | None]):
 class NumberModal(ModalBase[int | None]):
     """A whole number (e.g. children brought along)."""
 
-    DEFAULT_CSS = MODAL_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="number.cancel", tooltip="Cancel"),
     ]
