@@ -1,0 +1,269 @@
+"""Sync benchmarks (issue 4), run by hand or from `make bench`: `python tests/sync/bench_sync.py [--quick]`.
+
+1. push 10,000 records and pull 10,000 changes over loopback (device in its own process,
+   so its peak memory is its own): target < 10 s, device peak RSS < 200 MB.
+2. a sync with nothing to do on a store of 500,000 records: target < 200 ms.
+3. 20 devices syncing 1,000 records each at once: all accepted exactly once; p50/p95 latency.
+Each runs against SQLite and, when reachable, PostgreSQL (HUBDESK_TEST_PG_URL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+os.environ.setdefault("HUBDESK_KDF_PROFILE", "fast")
+sys.path.insert(0, str(Path(__file__).parent))
+
+import httpx
+from sync_helpers import CENTRAL_REFERENCE, PASSPHRASE, LiveServer, enrol_device, make_store
+
+from hubcentral.storage import CentralStore
+from hubdesk.domain.ids import uuid7
+from hubdesk.domain.models import Contact, Person
+from hubdesk.store.store import Store
+from hubdesk.sync.client import SyncClient
+
+DEVICE_CHILD = """
+import json, os, resource, sys, time
+from pathlib import Path
+from hubdesk.store.store import Store
+from hubdesk.sync.client import SyncClient
+store = Store.unlock(Path(sys.argv[1]), "sam", os.environ["BENCH_PASSPHRASE"])
+t = time.perf_counter()
+with SyncClient(store) as client:
+    report = client.sync()
+elapsed = time.perf_counter() - t
+print(json.dumps({"seconds": elapsed, "pushed": report.pushed, "pulled": report.pulled,
+                  "round_trips": report.round_trips,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def pg_url() -> str | None:
+    url = os.environ.get("HUBDESK_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=3) as conn:
+            conn.execute("SELECT 1")
+    except Exception:
+        return None
+    return url
+
+
+class Engine:
+    """A fresh central database on one engine (a temp file, or a throwaway PG schema)."""
+
+    def __init__(self, kind: str, tmp: Path) -> None:
+        self.kind = kind
+        self.schema = None
+        if kind == "sqlite":
+            self.db = str(tmp / f"central-{secrets.token_hex(3)}.db")
+        else:
+            import psycopg
+
+            base = pg_url()
+            assert base
+            self.base = base
+            self.schema = "bench_" + secrets.token_hex(5)
+            with psycopg.connect(base, autocommit=True) as conn:
+                conn.execute(f"CREATE SCHEMA {self.schema}")
+            self.db = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{self.schema}"
+
+    def drop(self) -> None:
+        if self.schema:
+            import psycopg
+
+            with psycopg.connect(self.base, autocommit=True) as conn:
+                conn.execute(f"DROP SCHEMA {self.schema} CASCADE")
+
+
+def bulk_contacts(store: Store, n: int) -> None:
+    """n real contacts through the store's own API, in one transaction (nested saves)."""
+    with store._save():
+        person = store.add_person(Person(first_name="Bench", last_name="Testcase", date_of_birth=date(2005, 1, 1),
+                                         hub_code=store.hub_code, walk_in=True, needs_matching=True))
+        start = datetime(2026, 11, 23, 10, tzinfo=UTC)
+        for i in range(n - 1):
+            store.record_contact(Contact(
+                person_id=person.id, hub_code=store.hub_code, contact_type="phone", recorded_by="sam",
+                started_at=start + timedelta(seconds=i), recorded_at=start + timedelta(seconds=i), seen=False,
+                purposes=("money",), summary=f"Synthetic bench call {i}"))
+
+
+def caseload(central: CentralStore, n: int) -> None:
+    rows = [{"case_id": f"KC-{i}", "first_name": "Casey", "last_name": "Testperson", "date_of_birth": "2005-05-05",
+             "hub_code": "DEW"} for i in range(n)]
+    central.load_caseload(rows, datetime.now(UTC))
+
+
+def bench_push_pull(kind: str, tmp: Path, n: int) -> dict:
+    eng = Engine(kind, tmp)
+    central = CentralStore.open(eng.db)
+    central.set_reference(CENTRAL_REFERENCE, datetime.now(UTC))
+    server = LiveServer(eng.db).start()
+    try:
+        store = make_store(tmp / f"push-{kind}", "DEW", "sam")
+        enrol_device(store, server, central)
+        bulk_contacts(store, n)
+        caseload(central, n)
+        data_dir = store.data_dir
+        store.lock()
+        out = subprocess.run([sys.executable, "-c", DEVICE_CHILD, str(data_dir)], capture_output=True, text=True,
+                             env={**os.environ, "BENCH_PASSPHRASE": PASSPHRASE}, check=True)
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        assert central.count("received") == n, central.count("received")
+        return result
+    finally:
+        server.stop()
+        central.close()
+        eng.drop()
+
+
+def bench_idle(kind: str, tmp: Path, n: int) -> dict:
+    eng = Engine(kind, tmp)
+    central = CentralStore.open(eng.db)
+    central.set_reference(CENTRAL_REFERENCE, datetime.now(UTC))
+    server = LiveServer(eng.db).start()
+    try:
+        store = make_store(tmp / f"idle-{kind}", "DEW", "sam")
+        enrol_device(store, server, central)
+        bulk_contacts(store, 200)
+        with SyncClient(store) as c:
+            c.sync()
+        # Pad the store to n records: contacts with their outbox rows, already synced.
+        person_id = store._rows("SELECT id FROM people LIMIT 1")[0][0]
+        body = store._rows("SELECT body FROM contacts LIMIT 1")[0][0]
+        with store._save():
+            for start in range(0, n, 10_000):
+                rows = []
+                for _ in range(min(10_000, n - start)):
+                    cid = uuid7()
+                    rows.append((cid, cid, person_id, body))
+                store.db.conn.executemany(
+                    "INSERT INTO contacts(id, contact_id, version, person_id, hub_code, contact_type, started_at, "
+                    "recorded_at, recorded_by, body, audit_seq) VALUES (?, ?, 1, ?, 'DEW', 'phone', "
+                    "'2026-11-23T10:00:00', '2026-11-23T10:00:00', 'sam', ?, 1)", rows)
+                store.db.conn.executemany(
+                    "INSERT INTO outbox(id, kind, record_id, body, created_at, state) "
+                    "VALUES (?, 'contact', ?, ?, '2026-11-23T10:00:00', 'synced')",
+                    [(uuid7(), r[0], r[3]) for r in rows])
+        times = []
+        for _ in range(7):
+            t = time.perf_counter()
+            with SyncClient(store) as c:
+                report = c.sync()
+            times.append(time.perf_counter() - t)
+            assert report.pushed == 0 and report.pulled == 0
+        records = store.count("contacts")
+        store.lock()
+        return {"records": records, "median_ms": statistics.median(times) * 1000, "max_ms": max(times) * 1000}
+    finally:
+        server.stop()
+        central.close()
+        eng.drop()
+
+
+class Timed(httpx.HTTPTransport):
+    def __init__(self, sink: list[float]) -> None:
+        super().__init__(verify=False)
+        self.sink = sink
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        t = time.perf_counter()
+        response = super().handle_request(request)
+        response.read()
+        self.sink.append(time.perf_counter() - t)
+        return response
+
+
+def bench_many(kind: str, tmp: Path, devices: int, each: int) -> dict:
+    eng = Engine(kind, tmp)
+    central = CentralStore.open(eng.db)
+    central.set_reference(CENTRAL_REFERENCE, datetime.now(UTC))
+    port_probe = LiveServer(eng.db)
+    server = port_probe.start()  # in-process service; devices run in threads
+    dirs = []
+    try:
+        for i in range(devices):
+            s = make_store(tmp / f"many-{kind}-{i}", "DEW", "sam")
+            enrol_device(s, server, central)
+            bulk_contacts(s, each)
+            dirs.append(s.data_dir)
+            s.lock()
+        latencies: list[float] = []
+        errors: list[str] = []
+        barrier = threading.Barrier(devices)
+        # Unlocks one at a time: several Argon2id (lanes=4) derivations at once in one
+        # process deadlock in OpenSSL's thread pool (cryptography 50, OpenSSL 4.0).
+        unlocking = threading.Lock()
+
+        def run(data_dir: Path) -> None:
+            try:
+                with unlocking:
+                    store = Store.unlock(data_dir, "sam", PASSPHRASE)
+                barrier.wait()
+                with SyncClient(store, transport=Timed(latencies), timeout=120) as c:
+                    c.sync()
+                store.lock()
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        threads = [threading.Thread(target=run, args=(d,)) for d in dirs]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        wall = time.perf_counter() - t
+        held = central.count("received")
+        lat = sorted(latencies)
+        return {"devices": devices, "each": each, "wall_s": wall, "received": held,
+                "exactly_once": held == devices * each and not errors, "errors": errors[:3],
+                "requests": len(lat), "p50_ms": lat[len(lat) // 2] * 1000,
+                "p95_ms": lat[int(len(lat) * 0.95)] * 1000}
+    finally:
+        server.stop()
+        central.close()
+        eng.drop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    args = parser.parse_args()
+    n, idle_n, devices, each = (1000, 20_000, 4, 100) if args.quick else (10_000, 500_000, 20, 1000)
+    engines = ["sqlite"] + (["postgresql"] if pg_url() else [])
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for kind in engines:
+            r = bench_push_pull(kind, tmp, n)
+            ok = r["seconds"] < 10 and r["peak_rss_mb"] < 200
+            print(f"[{kind}] push {r['pushed']} + pull {r['pulled']}: {r['seconds']:.2f} s, "
+                  f"{r['round_trips']} round trips, device peak RSS {r['peak_rss_mb']:.0f} MB "
+                  f"{'OK' if ok else 'OVER TARGET'}", flush=True)
+        for kind in engines[:1] if args.quick else engines:
+            r = bench_idle(kind, tmp, idle_n)
+            print(f"[{kind}] nothing to do on {r['records']} records: median {r['median_ms']:.0f} ms, "
+                  f"max {r['max_ms']:.0f} ms {'OK' if r['median_ms'] < 200 else 'OVER TARGET'}", flush=True)
+        for kind in engines:
+            r = bench_many(kind, tmp, devices, each)
+            print(f"[{kind}] {r['devices']} devices x {r['each']}: {r['wall_s']:.1f} s, received {r['received']} "
+                  f"({'exactly once' if r['exactly_once'] else 'NOT exactly once'}), {r['requests']} requests, "
+                  f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms {r['errors'] or ''}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
