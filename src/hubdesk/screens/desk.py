@@ -30,13 +30,11 @@ class DeskScreen(DeskBase[None]):
     CSS_PATH = "desk.tcss"
     AUTO_FOCUS = "#in-building"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search", id="desk.search", tooltip="Find a person"),
+        Binding("slash", "search", "Find", id="desk.search", tooltip="Find a person"),
         Binding("v", "visit", "Visit", id="desk.visit", tooltip="Sign a young person in for a drop-in visit"),
         Binding("c", "contact", "Contact", id="desk.contact", tooltip="Record a phone call, message or other contact"),
         Binding("p", "payment", "Pay", id="desk.payment", tooltip="Record an emergency payment"),
-        Binding(
-            "o", "sign_out", "Sign out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"
-        ),
+        Binding("o", "sign_out", "Out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"),
         Binding("s", "sessions", "Sessions", id="desk.sessions", tooltip="Drop-in sessions and their registers"),
         Binding("e", "end_of_day", "End day", id="desk.end_of_day", tooltip="End of day checklist"),
         Binding("comma", "settings", "Settings", id="desk.settings", tooltip="Idle lock and theme", show=False),
