@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hubdesk.domain.enums import ContactType
-from hubdesk.domain.models import Person
 from hubdesk.domain.rules import AgeBand, age_band
 from hubdesk.store.store import Store, _iso
 
@@ -38,8 +38,28 @@ _CURRENT = "NOT EXISTS (SELECT 1 FROM contacts n WHERE n.amends = c.id)"
 
 
 @dataclass(frozen=True)
+class CaseloadPerson:
+    """What the list needs of a young person (no repr of names: ids only)."""
+
+    id: str
+    case_id: str | None
+    first_name: str = field(repr=False)
+    last_name: str | None = field(repr=False)
+    preferred_name: str | None = field(repr=False)
+    allocated_pa: str | None
+    hub_code: str
+    date_of_birth: date = field(repr=False)
+    expected_contact_days: int | None = None
+
+    @property
+    def display_name(self) -> str:
+        first = self.preferred_name or self.first_name
+        return f"{first} {self.last_name}" if self.last_name else first
+
+
+@dataclass(frozen=True)
 class InTouchLine:
-    person: Person
+    person: CaseloadPerson
     band: AgeBand
     last_contact_at: datetime | None
     last_contact_type: ContactType | None
@@ -120,23 +140,6 @@ class InTouchReport:
         return out
 
 
-def _last_contacts(store: Store, end: datetime, in_touch_only: bool) -> dict[str, tuple[str, str]]:
-    """person_id -> (started_at ISO, contact_type) of the latest current contact before `end`."""
-    where = ""
-    if in_touch_only:
-        where = (
-            f" AND (contact_type IN ('{SPOKEN[0]}', '{SPOKEN[1]}', 'drop_in', 'home_visit') "
-            "OR json_extract(body, '$.seen') = 1)"
-        )
-    # SQLite takes the bare column (contact_type) from the row that holds max(started_at).
-    rows = store._rows(
-        f"SELECT person_id, max(started_at), contact_type FROM contacts c WHERE started_at < ? AND {_CURRENT}"
-        f"{where} GROUP BY person_id",
-        [_iso(end)],
-    )
-    return {pid: (at, kind) for pid, at, kind in rows}
-
-
 def in_touch_report(
     store: Store,
     *,
@@ -151,31 +154,55 @@ def in_touch_report(
     pa = pa.strip().lower() if pa else None
     hub_code = hub_code.strip().upper() if hub_code else None
     _start, end = store.day_bounds(as_of)
-    clauses, params = ["walk_in = 0"], []
+    clauses, params = ["p.walk_in = 0"], []  # numbered ?4, ?5 after the ?1-?3 below
     if pa:
-        clauses.append("allocated_pa = ?")
+        clauses.append("p.allocated_pa = ?")
         params.append(pa)
     if hub_code:
-        clauses.append("hub_code = ?")
+        clauses.append("p.hub_code = ?")
         params.append(hub_code)
-    people = store._models(Person, f"SELECT body FROM people WHERE {' AND '.join(clauses)} ORDER BY rowid", params)
-    last_any = _last_contacts(store, end, in_touch_only=False)
-    last_touch = _last_contacts(store, end, in_touch_only=True)
+    # Per person, the newest current contact and the newest one where they were seen or spoken
+    # to: each walks contacts_person backwards from `end` and stops at the first match, so the
+    # cost follows the caseload, not the years of contacts behind it.
+    # The few fields needed are read from the stored JSON (validated when it was saved) with
+    # json.loads: whole Person models, or SQLite's json_extract, would cost most of the time budget.
+    rows = store._rows(
+        "SELECT p.body, "
+        "(SELECT started_at || '|' || contact_type FROM contacts c WHERE c.person_id = p.id AND c.started_at < ?1 "
+        f"AND {_CURRENT} ORDER BY c.started_at DESC LIMIT 1), "
+        "(SELECT started_at FROM contacts c WHERE c.person_id = p.id AND c.started_at < ?1 "
+        f"AND {_CURRENT} AND (c.contact_type IN (?2, ?3, 'drop_in', 'home_visit') "
+        "OR json_extract(c.body, '$.seen') = 1) ORDER BY c.started_at DESC LIMIT 1) "
+        f"FROM people p WHERE {' AND '.join(clauses)} ORDER BY p.rowid",
+        [_iso(end), *SPOKEN, *params],
+    )
     report = InTouchReport(as_of=as_of, pa=pa, hub_code=hub_code, defaults=dict(defaults))
-    for person in people:
-        if person.date_of_birth is None:
+    for body, last, touch in rows:
+        data = json.loads(body)
+        if not data.get("date_of_birth"):
             continue
+        person = CaseloadPerson(
+            data["id"],
+            data.get("case_id"),
+            data["first_name"],
+            data.get("last_name"),
+            data.get("preferred_name"),
+            data.get("allocated_pa"),
+            data["hub_code"],
+            date.fromisoformat(data["date_of_birth"]),
+            data.get("expected_contact_days"),
+        )
         band = age_band(person.date_of_birth, as_of)
         if band not in BANDS:
             continue
-        anyc, touch = last_any.get(person.id), last_touch.get(person.id)
+        anyc = last.split("|", 1) if last else None
         report.lines.append(
             InTouchLine(
                 person=person,
                 band=band,
                 last_contact_at=datetime.fromisoformat(anyc[0]) if anyc else None,
                 last_contact_type=ContactType(anyc[1]) if anyc else None,
-                last_in_touch_at=datetime.fromisoformat(touch[0]) if touch else None,
+                last_in_touch_at=datetime.fromisoformat(touch) if touch else None,
                 interval_days=person.expected_contact_days or defaults[band],
                 interval_set=person.expected_contact_days is not None,
                 as_of=as_of,
