@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from hubdesk.domain.day import FloatCount
 from hubdesk.store import day as day_store
+from hubdesk.store import sqlcipher
 from hubdesk.store.errors import NotAllowed, StoreError
 from hubdesk.store.schema import DAY_EVENTS
 from hubdesk.store.store import Store
@@ -263,3 +264,33 @@ def test_day_records_go_out_as_push_items_the_sync_protocol_accepts(desk: Store,
         [i.record_id for i in items],
     )
     assert sorted(audited) == sorted((i.kind, i.record_id) for i in items)
+
+
+def test_a_save_that_fails_half_way_leaves_nothing(desk: Store, monkeypatch: pytest.MonkeyPatch):
+    counts = (desk.count("audit"), desk.count("outbox"))
+
+    def broken(*args, **kwargs):
+        raise sqlcipher.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(desk, "_outbox", broken)
+    with pytest.raises(StoreError):
+        day_store.record_float_event(desk, "opening", 5000, day=DAY)
+    monkeypatch.undo()
+    assert (desk.count("audit"), desk.count("outbox")) == counts
+    assert desk._rows("SELECT count(*) FROM cash_float_events") == [(0,)]
+    assert day_store.record_float_event(desk, "opening", 5000, day=DAY).amount_pence == 5000
+
+
+def test_the_audit_chain_is_whole_after_closing_a_day(desk: Store, data_dir, person):
+    from hubdesk.store.doctor import doctor
+    from tests.conftest import PASSPHRASE
+
+    day_store.record_float_event(desk, "opening", 5000, day=DAY)
+    pay(desk, person, 1000)
+    desk.clock = lambda: at(16)
+    day_store.count_float(desk, day=DAY, total_pence=4000)
+    day_store.write_handover(desk, "Nothing open.", day=DAY)
+    day_store.close_day(desk, day=DAY)
+    desk.lock()
+    report = doctor(data_dir, login="sam", passphrase=PASSPHRASE)
+    assert report.ok, report.text()
