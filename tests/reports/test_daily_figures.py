@@ -117,7 +117,7 @@ def reported(summary) -> dict:
         "reversed_pence": summary.payments_total.reversed_pence,
         "awaiting": (summary.awaiting.count, summary.awaiting.gross_pence),
         "declined": (summary.declined.count, summary.declined.gross_pence),
-        "cash_out": summary.float.cash_out_pence,
+        "cash_out": summary.cash_float.cash_out_pence,
         "sessions": sorted((session_code[s.name], s.people, s.walk_ins, s.children) for s in summary.sessions),
     }
 
@@ -221,7 +221,7 @@ def test_float_on_the_busy_day_reconciles_against_the_independent_count(both):
     ex, summaries = both
     busy = summaries[("DEW", BUSY_DAY)]
     want = expected(ex, "DEW", BUSY_DAY)
-    rec = busy.float
+    rec = busy.cash_float
     assert rec.opening_pence == 10000 and rec.opening_source == "recorded"
     assert rec.top_ups_pence == 5000
     assert rec.cash_out_pence == want["cash_out"] >= 2000 + 3000
@@ -234,7 +234,7 @@ def test_float_on_the_busy_day_reconciles_against_the_independent_count(both):
     assert (vouchers.received, vouchers.issued, vouchers.counted, vouchers.expected) == (10, 1, 9, 9)
     assert vouchers.missing == [] and vouchers.unexpected == []
     # The next day opens with the count carried forward.
-    nxt = summaries[("DEW", date(2026, 3, 25))].float
+    nxt = summaries[("DEW", date(2026, 3, 25))].cash_float
     assert nxt.opening_pence == rec.counted_pence and nxt.opening_source.startswith("carried")
 
 

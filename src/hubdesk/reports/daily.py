@@ -129,7 +129,7 @@ class DailySummary:
     reversed_receipts: list[str] = field(default_factory=list)
     late_reversals: list[LateReversal] = field(default_factory=list)
     safeguarding: list[SafeguardingLine] = field(default_factory=list)
-    float: FloatReconciliation | None = None
+    cash_float: FloatReconciliation | None = None
     vouchers: VoucherReconciliation | None = None
     closure: DayClosure | None = None
 
@@ -199,7 +199,7 @@ def daily_summary(store: Store, hub_code: str, day: date, *, now: datetime | Non
     _contacts(store, summary, store.contacts_between(hub_code, start, end), reference)
     _sessions(store, summary, hub_code, start, end, {t.code: t.name for t in reference.session_types})
     _payments(store, summary, hub_code, day, {c.code: c.name for c in reference.payment_categories})
-    summary.float = day_store.reconcile_float(store, hub_code, day)
+    summary.cash_float = day_store.reconcile_float(store, hub_code, day)
     summary.vouchers = day_store.reconcile_vouchers(store, hub_code, day)
     summary.closure = day_store.day_closure(store, hub_code, day)
     return summary
@@ -495,13 +495,13 @@ def _sections(s: DailySummary) -> list[tuple[str, list[str], list[list[str]], st
             f"{len(s.safeguarding)} concern{'s' if len(s.safeguarding) != 1 else ''} raised.",
         )
     )
-    if s.float is not None:
+    if s.cash_float is not None:
         out.append(
             (
                 "Cash float",
                 ["", ""],
-                [list(r) for r in _float_rows(s.float)],
-                "" if s.float.in_use else "No float activity recorded.",
+                [list(r) for r in _float_rows(s.cash_float)],
+                "" if s.cash_float.in_use else "No float activity recorded.",
             )
         )
     if s.vouchers is not None and s.vouchers.in_use:
@@ -594,8 +594,8 @@ def render_csv(s: DailySummary) -> str:
     for r in s.late_reversals:
         add("reversals of earlier days", r.receipt_no, 1, r.amount_pence, note=f"paid {r.paid_on.isoformat()}")
     add("safeguarding", "concerns raised", len(s.safeguarding))
-    if s.float is not None:
-        f = s.float
+    if s.cash_float is not None:
+        f = s.cash_float
         add("cash float", "opening", pence=f.opening_pence, note=f.opening_source)
         add("cash float", "top-ups", pence=f.top_ups_pence)
         add("cash float", "banked", pence=f.banked_pence)

@@ -598,7 +598,7 @@ class DayChecklist:
     still_in: list[Contact]
     awaiting: list[EmergencyPayment]  # awaiting approval and not carried over
     carried: list[PaymentCarryOver]
-    float: FloatReconciliation
+    cash_float: FloatReconciliation
     handover_written: bool
     outbox_waiting: int
     closure: DayClosure | None
@@ -613,9 +613,9 @@ class DayChecklist:
         if self.awaiting:
             n = len(self.awaiting)
             out.append(f"{n} payment{'' if n == 1 else 's'} awaiting approval: approve, decline or carry over")
-        if self.float.in_use and self.float.count is None:
+        if self.cash_float.in_use and self.cash_float.count is None:
             out.append("the cash float is not counted")
-        elif self.float.in_use and not self.float.explained:
+        elif self.cash_float.in_use and not self.cash_float.explained:
             out.append("the float count differs from what is expected and needs a reason (count again)")
         return out
 
@@ -635,7 +635,7 @@ def day_checklist(store: Store, hub_code: str, day: date) -> DayChecklist:
         still_in=[c for c in store.in_building(hub) if c.started_at < end],
         awaiting=[p for p in store.awaiting_approval(hub) if p.recorded_at < end and p.id not in carried_ids],
         carried=carried,
-        float=reconcile_float(store, hub, day),
+        cash_float=reconcile_float(store, hub, day),
         handover_written=bool(handover_notes(store, hub, day)),
         outbox_waiting=store.outbox_waiting(),
         closure=day_closure(store, hub, day),
@@ -672,7 +672,7 @@ def close_day(store: Store, *, day: date | None = None, hub_code: str | None = N
             day=day,
             closed_by=login,
             closed_at=now,
-            float_count_id=checklist.float.count.id if checklist.float.count else None,
+            float_count_id=checklist.cash_float.count.id if checklist.cash_float.count else None,
             contacts=contacts,
             payments_net_pence=net,
             note=note,
