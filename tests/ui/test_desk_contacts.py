@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from deskpilot import SIZE, screen_name, unlock
 
@@ -25,6 +25,7 @@ async def test_phone_contact_with_action_for_allocated_pa(desk_app, store, peopl
         form.query_one("#voice").value = "I can't read it, it's scary"
         form.query_one("#action_text").value = "Book interpreter and go through the letter"
         form.query_one("#action_owner").value = "Allocated PA"
+        form.query_one("#action_due").value = "26/11/2026"
         form.query_one("#tell_pa").value = True
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -45,6 +46,7 @@ async def test_phone_contact_with_action_for_allocated_pa(desk_app, store, peopl
     assert contact.purposes == ("immigration",)
     assert contact.voice == "I can't read it, it's scary"
     assert contact.actions[0].owner == "Allocated PA"
+    assert contact.actions[0].due == date(2026, 11, 26)
     assert contact.tell_allocated_pa
     # When it happened is kept apart from when it was recorded.
     assert contact.started_at == datetime(2026, 11, 25, 9, 50, tzinfo=UTC)

@@ -19,7 +19,7 @@ from hubdesk.messages import Saved
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.fields import Field
 from hubdesk.widgets.people import age_text, band_text, status_text
-from hubdesk.widgets.times import hhmm, parse_when
+from hubdesk.widgets.times import hhmm, parse_day, parse_when
 
 from .base import DeskBase
 from .form import FormState
@@ -110,6 +110,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             with Horizontal(classes="row"):
                 yield Field("Action (optional)", Input(id="action_text"), name="action_text")
                 yield Field("Who owns it", Input(id="action_owner"), name="action_owner")
+                yield Field("By when", Input(id="action_due"), name="action_due", hint="27/11/2026")
             yield Checkbox("Tell the allocated PA", id="tell_pa", compact=True)
             yield Checkbox("Safeguarding concern", id="concern", compact=True)
             with Vertical(id="safeguarding"):
@@ -150,9 +151,17 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                 started = now
         actions: tuple[Action, ...] = ()
         action_text, owner = self._text("action_text").strip(), self._text("action_owner").strip()
-        if action_text or owner:
+        due = None
+        if self._text("action_due").strip():
             try:
-                actions = (Action(text=action_text, owner=owner),)
+                due = parse_day(self._text("action_due"), self.today())
+                if due < self.today():
+                    errors["action_due"] = "That date has passed"
+            except ValueError as exc:
+                errors["action_due"] = str(exc)
+        if action_text or owner or due:
+            try:
+                actions = (Action(text=action_text, owner=owner, due=due),)
             except ValidationError as exc:
                 for key, msg in field_errors(exc).items():
                     errors["action_owner" if key == "owner" else "action_text"] = msg

@@ -207,7 +207,8 @@ def contact_text(screen: DeskBase, contact) -> str:
     if contact.voice:
         lines.append(f"In their words: {contact.voice}")
     for action in contact.actions:
-        lines.append(f"Action: {action.text} (owner: {action.owner})")
+        due = f", by {action.due.day} {action.due:%b %Y}" if action.due else ""
+        lines.append(f"Action: {action.text} (owner: {action.owner}{due})")
     if contact.tell_allocated_pa:
         lines.append("The allocated PA is to be told.")
     if contact.safeguarding:

@@ -34,3 +34,23 @@ def parse_when(text: str, today: date) -> datetime:
     if hour > 23 or minute > 59:
         raise ValueError(TIME_HELP)
     return datetime.combine(day, time(hour, minute), tzinfo=LONDON)
+
+
+DATE_HELP = "Type a date like 27/11/2026 or 27 Nov 2026"
+
+
+def parse_day(text: str, today: date) -> date:
+    """'27/11/2026', '27/11', '27 Nov 2026', '27 Nov' -> a date; ValueError in plain words."""
+    t = text.strip().lower().replace(",", " ")
+    m = re.fullmatch(r"(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}))?", t)
+    if m:
+        day, month, year = int(m[1]), int(m[2]), int(m[3] or today.year)
+    else:
+        m = re.fullmatch(r"(\d{1,2})\s+([a-z]{3})[a-z]*(?:\s+(\d{4}))?", t)
+        if not m or m[2] not in _MONTHS:
+            raise ValueError(DATE_HELP)
+        day, month, year = int(m[1]), _MONTHS.index(m[2]) + 1, int(m[3] or today.year)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError("That date does not exist") from None
