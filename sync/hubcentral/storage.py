@@ -335,6 +335,21 @@ class CentralStore:
         assert row is not None
         return X25519PrivateKey.from_private_bytes(bytes.fromhex(row[0]))
 
+    def database_id(self) -> str:
+        """A random id made with this database: a restored or replaced one is told apart."""
+        if getattr(self, "_database_id", None) is None:
+            with self.engine.transaction(write=True) as tx:
+                tx.execute(
+                    "INSERT INTO service_keys(name, private_key) VALUES ('database_id', ?) "
+                    "ON CONFLICT(name) DO NOTHING",
+                    [uuid7()],
+                )
+                row = tx.one("SELECT private_key FROM service_keys WHERE name = 'database_id'")
+            assert row is not None
+            self._database_id: str | None = row[0]
+        assert self._database_id is not None
+        return self._database_id
+
     def bundle_public_key(self) -> str:
         return b64(self.bundle_key().public_key().public_bytes_raw())
 
@@ -518,7 +533,7 @@ class CentralStore:
         rows = rows[:limit]
         changes = [Change(seq=r[0], kind=r[1], record_id=r[2], body=json.loads(r[3])) for r in rows]
         cursor = changes[-1].seq if changes else since
-        return ChangesPage(changes=changes, cursor=cursor, more=more, reset=reset)
+        return ChangesPage(changes=changes, cursor=cursor, more=more, reset=reset, database_id=self.database_id())
 
     # --- push ---------------------------------------------------------------------------
 

@@ -181,3 +181,24 @@ def test_ping_is_cheap_and_signed(device: Store, server: LiveServer) -> None:
         ping = client.ping()
     assert ping.hub_code == "DEW" and ping.user == "sam"
     assert abs((ping.server_time - datetime.now(UTC)).total_seconds()) < 60
+
+
+def test_a_replaced_central_database_is_noticed(device: Store, server: LiveServer, central: CentralStore,
+                                                tmp_path: Path) -> None:
+    csv = tmp_path / "caseload.csv"
+    csv.write_text("case_id,first_name,date_of_birth,hub_code\nKC-1,Ada,2005-01-02,DEW\nKC-2,Bo,2005-01-03,DEW\n")
+    assert cli.main(["--db", server.db, "caseload", "load", str(csv)]) == 0
+    with SyncClient(device) as client:
+        client.sync()
+    assert sync_state.cursor(device) == central.head() >= 3
+    # The service's database is swapped for another whose sequence is further on:
+    # only the database id tells the device its cursor no longer means anything.
+    with central.engine.transaction(write=True) as tx:
+        tx.execute("UPDATE service_keys SET private_key = 'another-database' WHERE name = 'database_id'")
+    server.restart()
+    people = len(device.people())
+    with SyncClient(device) as client:
+        report = client.sync()
+    assert report.reset and report.pulled == central.head()
+    assert len(device.people()) == people
+    assert sync_state.get(device, sync_state.K_DATABASE) == "another-database"

@@ -27,6 +27,7 @@ K_ENROLLED = "enrolled_at"
 K_CURSOR = "cursor"
 K_LAST_SYNC = "last_sync_at"
 K_BUNDLE_KEY = "service_bundle_key"
+K_DATABASE = "service_database_id"
 
 
 def get(store: Store, key: str) -> str | None:
@@ -247,7 +248,7 @@ class PullTally:
     reference: int = 0
 
 
-def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int) -> PullTally:
+def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, database_id: str = "") -> PullTally:
     """Apply one pulled page and store the cursor that covers it, in one transaction.
 
     Never deletes: a person the device has edited and not yet sent is left alone (the
@@ -266,6 +267,8 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int) -> Pull
                 _apply_reference(store, change.body, now)
                 tally.reference += 1
         _put(store, K_CURSOR, str(new_cursor))
+        if database_id:
+            _put(store, K_DATABASE, database_id)
     if tally.people:
         store._person_index = None  # rebuilt on the next search
     return tally

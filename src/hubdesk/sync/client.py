@@ -266,11 +266,19 @@ class SyncClient:
                 page = ChangesPage.model_validate_json(response.content)
             except ValidationError:
                 raise SyncError("The service sent changes this desk cannot read; nothing was applied") from None
+            known = sync_state.get(self.store, sync_state.K_DATABASE)
+            if page.database_id and known and page.database_id != known and since:
+                # A restored or replaced central database: our cursor means nothing there.
+                # Start again from 0 (applying changes never deletes anything here).
+                since = 0
+                report.reset = True
+                report.notes.append("The service's database was replaced or restored; fetched everything again")
+                continue
             if page.reset:
                 report.reset = True
                 report.notes.append("The service did not know this desk's place; fetched everything again")
             try:
-                tally = sync_state.apply_changes(self.store, page.changes, page.cursor)
+                tally = sync_state.apply_changes(self.store, page.changes, page.cursor, page.database_id)
             except ValidationError:
                 first = page.changes[0].seq if page.changes else since
                 raise SyncError(
@@ -365,7 +373,9 @@ def enrol(
         raise SyncError("This desk is already enrolled with that service")
     if key is None or current != server:
         key = Ed25519PrivateKey.generate()
-        sync_state.put(store, **{sync_state.K_KEY: key.private_bytes_raw().hex(), sync_state.K_SERVER: server})
+        # A new service: a new key, and its change feed starts from the beginning.
+        sync_state.put(store, **{sync_state.K_KEY: key.private_bytes_raw().hex(), sync_state.K_SERVER: server,
+                                 sync_state.K_CURSOR: "0", sync_state.K_DATABASE: ""})
     public = b64(key.public_key().public_bytes_raw())
     body = EnrolRequest(code=code.strip(), device_id=sync_state.device_id(store), hub_code=store.hub_code,
                         public_key=public, label=label or f"{store.hub_code} desk {store.device_no}")

@@ -210,6 +210,8 @@ class ChangesPage(Message):
     cursor: int = Field(description="Pass as `since` for the next page")
     more: bool
     reset: bool = Field(False, description="The cursor given was ahead of the service: replayed from 0")
+    database_id: str = Field("", description="Changes when the service's database is replaced or restored; "
+                             "a device seeing a new one pulls again from 0")
 
 
 class Ping(Message):
