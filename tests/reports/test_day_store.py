@@ -294,3 +294,33 @@ def test_the_audit_chain_is_whole_after_closing_a_day(desk: Store, data_dir, per
     desk.lock()
     report = doctor(data_dir, login="sam", passphrase=PASSPHRASE)
     assert report.ok, report.text()
+
+
+def test_voucher_stock_carries_over_days_without_a_count(desk: Store, person):
+    monday, tuesday, wednesday = date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)
+    desk.clock = lambda: datetime(2026, 11, 23, 9, tzinfo=UTC)
+    day_store.record_voucher_stock(desk, "received", "V1", "V10", day=monday)
+    day_store.record_voucher_stock(desk, "counted", "V1", "V10", day=monday)
+    desk.clock = lambda: datetime(2026, 11, 24, 9, tzinfo=UTC)
+    day_store.record_voucher_stock(desk, "received", "V11", "V20", day=tuesday)  # no count on Tuesday
+    pay(desk, person, 1000, method="voucher", category="food-voucher", voucher_serial="V3")
+    reversed_ = pay(desk, person, 1000, method="voucher", category="food-voucher", voucher_serial="V4", hour=12)
+    desk.reverse_payment(reversed_.id, "Not handed over")
+    desk.clock = lambda: datetime(2026, 11, 25, 9, tzinfo=UTC)
+    day_store.record_voucher_stock(desk, "returned", "V19", "V20", day=wednesday)
+    desk.clock = lambda: datetime(2026, 11, 25, 10, tzinfo=UTC)
+    desk.record_payment(
+        person_id=person.id,
+        category="food-voucher",
+        amount_pence=1000,
+        method="voucher",
+        voucher_serial="V12",
+        reason="Food",
+    )
+    day_store.record_voucher_stock(desk, "counted", "V1", "V2", day=wednesday)
+    day_store.record_voucher_stock(desk, "counted", "V4", "V11", day=wednesday)
+    day_store.record_voucher_stock(desk, "counted", "V13", "V17", day=wednesday)
+    rec = day_store.reconcile_vouchers(desk, "DEW", wednesday)
+    assert rec.start_stock == 19  # V1-V20 less V3, issued on Tuesday
+    assert (rec.received, rec.returned, rec.issued, rec.expected, rec.counted) == (0, 2, 1, 16, 15)
+    assert rec.missing == ["V18"] and rec.unexpected == []

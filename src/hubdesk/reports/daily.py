@@ -361,7 +361,7 @@ def _float_rows(rec: FloatReconciliation) -> list[tuple[str, str]]:
 
 def _voucher_rows(v: VoucherReconciliation) -> list[tuple[str, str]]:
     rows = [
-        ("In stock at the last count", str(v.start_stock)),
+        ("In stock at the start of the day", str(v.start_stock)),
         ("Received", str(v.received)),
         ("Sent back", str(v.returned)),
         ("Issued", str(v.issued)),

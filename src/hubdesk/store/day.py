@@ -154,7 +154,7 @@ def record_float_event(
     hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
     _closed_check(store, hub, day)
-    if FloatEventKind(kind) is FloatEventKind.OPENING and store._rows(
+    if str(kind) == FloatEventKind.OPENING.value and store._rows(
         "SELECT 1 FROM cash_float_events WHERE hub_code = ? AND day = ? AND kind = 'opening'", [hub, day.isoformat()]
     ):
         raise NotAllowed(
@@ -446,7 +446,7 @@ def _range_text(run: list[tuple[str, int]]) -> str:
 
 @dataclass(frozen=True)
 class VoucherReconciliation:
-    """Vouchers in stock at the last count, plus received, less sent back and issued, against the count."""
+    """Vouchers in stock at the start of the day, plus received, less sent back and issued, against the count."""
 
     hub_code: str
     day: date
@@ -468,26 +468,45 @@ class VoucherReconciliation:
         return bool(self.start_stock or self.received or self.returned or self.issued or self.counted is not None)
 
 
+def _issued(store: Store, hub_code: str, start: datetime | None, end: datetime) -> set[tuple[str, int]]:
+    """Serials of vouchers paid out (approved, not reversed) at the hub in [start, end)."""
+    rows = store._rows(
+        "SELECT p.body FROM payments p LEFT JOIN payment_decisions d ON d.payment_id = p.id "
+        "WHERE p.hub_code = ? AND p.method = 'voucher' AND p.recorded_at >= ? AND p.recorded_at < ? "
+        "AND coalesce(d.decision, p.status) = 'approved' "
+        "AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.payment_id = p.id)",
+        [hub_code, _iso(start) if start else "", _iso(end)],
+    )
+    serials = (parse_serial(EmergencyPayment.model_validate_json(body).voucher_serial or "") for (body,) in rows)
+    return {s for s in serials if s is not None}
+
+
 def reconcile_vouchers(store: Store, hub_code: str, day: date) -> VoucherReconciliation:
-    before = voucher_events(store, hub_code, before=day)
-    last_count_day = max((e.day for e in before if e.kind is VoucherStockKind.COUNTED), default=None)
-    if last_count_day is not None:
-        stock = _serials(e for e in before if e.kind is VoucherStockKind.COUNTED and e.day == last_count_day)
+    """Stock at the start of the day (the last count, moved on by what was received, sent back
+    and issued since), plus today's movements, against today's count if there is one."""
+    day_start, day_end = store.day_bounds(day)
+    last = store._rows(
+        "SELECT max(day) FROM voucher_stock WHERE hub_code = ? AND kind = 'counted' AND day < ?",
+        [hub_code, day.isoformat()],
+    )[0][0]
+    if last is not None:
+        stock = _serials(
+            e for e in voucher_events(store, hub_code, date.fromisoformat(last)) if e.kind is VoucherStockKind.COUNTED
+        )
+        since: datetime | None = store.day_bounds(date.fromisoformat(last))[1]
+        between = [e for e in voucher_events(store, hub_code, before=day) if e.day.isoformat() > last]
     else:
-        stock = set()
+        stock, since = set(), None
+        between = voucher_events(store, hub_code, before=day)
+    stock |= _serials(e for e in between if e.kind is VoucherStockKind.RECEIVED)
+    stock -= _serials(e for e in between if e.kind is VoucherStockKind.RETURNED)
+    stock -= _issued(store, hub_code, since, day_start)
     today = voucher_events(store, hub_code, day)
     received = _serials(e for e in today if e.kind is VoucherStockKind.RECEIVED)
     returned = _serials(e for e in today if e.kind is VoucherStockKind.RETURNED)
-    issued: set[tuple[str, int]] = set()
-    for line in day_payments(store, hub_code, day):
-        p = line.payment
-        if p.method is PaymentMethod.VOUCHER and p.voucher_serial and line.paid_out:
-            serial = parse_serial(p.voucher_serial)
-            if serial is None:
-                continue
-            issued.add(serial)
-    expected = ((stock | received) - returned) - issued
-    unknown = sorted(issued - stock - received)
+    issued = _issued(store, hub_code, day_start, day_end)
+    held = stock | received
+    expected = (held - returned) - issued
     counted_events = [e for e in today if e.kind is VoucherStockKind.COUNTED]
     counted = _serials(counted_events) if counted_events else None
     return VoucherReconciliation(
@@ -495,12 +514,12 @@ def reconcile_vouchers(store: Store, hub_code: str, day: date) -> VoucherReconci
         day=day,
         start_stock=len(stock),
         received=len(received - stock),
-        returned=len(returned & (stock | received)),
-        issued=len(issued & (stock | received)),
+        returned=len(returned & held),
+        issued=len(issued & held),
         counted=None if counted is None else len(counted),
         missing=ranges(expected - counted) if counted is not None else [],
         unexpected=ranges(counted - expected) if counted is not None else [],
-        unknown_issued=ranges(unknown),
+        unknown_issued=ranges(issued - held),
     )
 
 
