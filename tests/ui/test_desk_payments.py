@@ -39,6 +39,9 @@ async def test_payment_under_limit(desk_app, store, people) -> None:
         assert screen_name(desk_app) == "DeskScreen"
         payments = desk_app.screen.query_one("#payments")
         assert payments.row_count == 1
+        # The receipt number to read out stays on screen long enough to read.
+        toasts = [n for n in desk_app._notifications if "Receipt DEW-1-000001" in n.message]
+        assert toasts and toasts[0].timeout == 30
         assert str(payments.get_row_at(0)[4]) == "£12.50"
     [payment] = store.payments_for_person(people["kayden"].id)
     assert payment.amount_pence == 1250

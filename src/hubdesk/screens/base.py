@@ -35,9 +35,9 @@ class StoreAccess:
     def today(self) -> date:
         return self.now().astimezone(LONDON).date()
 
-    def say(self, message: str, *, severity: str = "information") -> None:
+    def say(self, message: str, *, severity: str = "information", timeout: float | None = None) -> None:
         """A toast with user data in it: never parsed as markup."""
-        self.desk.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+        self.desk.notify(message, severity=severity, markup=False, timeout=timeout)  # type: ignore[arg-type]
 
 
 class DeskBase(StoreAccess, Screen[R], Generic[R]):

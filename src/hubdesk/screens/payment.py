@@ -232,11 +232,11 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
             return
         amount = format_pence(payment.amount_pence)
         if payment.status is PaymentStatus.AWAITING_APPROVAL:
-            self.say(f"{amount} saved AWAITING APPROVAL. Receipt {payment.receipt_no}")
+            self.say(f"{amount} saved AWAITING APPROVAL. Receipt {payment.receipt_no}", timeout=30)
         elif approver is not None:
-            self.say(f"{amount} approved by {approver.display_name}. Receipt {payment.receipt_no}")
+            self.say(f"{amount} approved by {approver.display_name}. Receipt {payment.receipt_no}", timeout=30)
         else:
-            self.say(f"{amount} saved. Receipt {payment.receipt_no}")
+            self.say(f"{amount} saved. Receipt {payment.receipt_no}", timeout=30)
         self.post_message(Saved("payment", payment.id))
         self.dismiss(payment.id)
 

@@ -165,6 +165,9 @@ class SessionFormScreen(DeskBase[str | None]):
         for field in self.query(Field):
             field.set_error(errors.get(field.field_name))
         if session is None:
+            first = next((f for f in self.query(Field) if f.field_name in errors), None)
+            if first is not None:
+                first.widget.focus()
             return
         try:
             store.open_session(session)
