@@ -143,8 +143,14 @@ def m002_sync_state(db: Database) -> None:
 LATEST = [m.name for m in migrations._migrations][-1]
 
 
-DAY_EVENTS = ("cash_float_events", "float_counts", "voucher_stock", "handover_notes", "payment_carry_overs",
-              "day_closures")
+DAY_EVENTS = (
+    "cash_float_events",
+    "float_counts",
+    "voucher_stock",
+    "handover_notes",
+    "payment_carry_overs",
+    "day_closures",
+)
 
 
 @migrations()
