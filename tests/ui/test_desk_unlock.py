@@ -82,3 +82,29 @@ async def test_wrong_passphrase_says_so_and_slows_down(desk_app) -> None:
 
 def test_delay_grows() -> None:
     assert [delay_after(n) for n in range(1, 8)] == [0, 1, 2, 4, 8, 16, 30]
+
+
+async def test_forgotten_passphrase_reset_with_recovery_key(desk_app, store, data_dir) -> None:
+    code = store.recovery_code
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert screen_name(desk_app) == "RecoverModal"
+        modal = desk_app.screen
+        modal.query_one("#recovery-code").value = "not the code"
+        modal.query_one("#recover-login").value = "sam"
+        modal.query_one("#new-passphrase").value = "a brand new phrase"
+        modal.query_one("#new-confirm").value = "a brand new phrase"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "does not open" in str(modal.query_one("#recover-error").content)
+        modal.query_one("#recovery-code").value = code
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen_name(desk_app) == "UnlockScreen"
+        assert desk_app.screen.query_one("#login").value == "sam"
+        await unlock(pilot, passphrase="a brand new phrase")
+        assert screen_name(desk_app) == "DeskScreen"
+    with Store.unlock(data_dir, "sam", "a brand new phrase") as again:
+        assert again.user.login == "sam"

@@ -32,6 +32,13 @@ class UnlockScreen(DeskBase[Store | None]):
     AUTO_FOCUS = "#passphrase"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "app.quit", "Quit", id="unlock.quit", tooltip="Close hubdesk"),
+        Binding(
+            "ctrl+r",
+            "recover",
+            "Forgotten passphrase",
+            id="unlock.recover",
+            tooltip="Set a new passphrase with the store's recovery key",
+        ),
     ]
 
     def __init__(self, resume: bool = False) -> None:
@@ -110,6 +117,19 @@ class UnlockScreen(DeskBase[Store | None]):
         else:
             message.update(text)
             passphrase.focus()
+
+    def action_recover(self) -> None:
+        from .recover import RecoverModal
+
+        def done(login: str | None) -> None:
+            if login:
+                self.query_one("#login", Input).value = login
+                self.query_one("#unlock-message", Label).update(
+                    "New passphrase set. Unlock with it now; write the recovery key down again."
+                )
+                self.query_one("#passphrase", Input).focus()
+
+        self.app.push_screen(RecoverModal(), callback=done)
 
     def _wait_over(self) -> None:
         passphrase = self.query_one("#passphrase", Input)
