@@ -243,13 +243,21 @@ def make_app(
     *,
     clock: Callable[[], datetime] | None = None,
     idle_minutes: float | None = None,
+    login: str | None = None,
 ) -> HubDeskApp:
-    """The one way to build the desk: the CLI, the demo and the tests all call this."""
-    return HubDeskApp(Path(data_dir), clock=clock, idle_minutes=idle_minutes)
+    """The one way to build the desk: the CLI, the demo and the tests all call this.
+
+    `login` only fills in the user name on the unlock screen; the passphrase is always typed.
+    """
+    app = HubDeskApp(Path(data_dir), clock=clock, idle_minutes=idle_minutes)
+    app.last_login = login
+    return app
 
 
-def run_desk(data_dir: Path) -> int:
-    """Run the desk on the store in data_dir (setting one up if there is none)."""
-    app = make_app(data_dir)
+def run_desk(data_dir: Path, *, login: str | None = None, idle_minutes: float | None = None) -> int:
+    """Run the desk on the store in data_dir (setting one up if there is none); the exit code."""
+    app = make_app(data_dir, login=login, idle_minutes=idle_minutes)
     result = app.run()
+    if app.return_code:  # a crash (or Textual's own error exit)
+        return app.return_code
     return 0 if result is None else int(result)

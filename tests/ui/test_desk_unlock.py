@@ -108,3 +108,11 @@ async def test_forgotten_passphrase_reset_with_recovery_key(desk_app, store, dat
         assert screen_name(desk_app) == "DeskScreen"
     with Store.unlock(data_dir, "sam", "a brand new phrase") as again:
         assert again.user.login == "sam"
+
+
+async def test_login_can_be_filled_in_but_never_the_passphrase(store, data_dir) -> None:
+    app = make_app(data_dir, login="nadia")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.screen.query_one("#login").value == "nadia"
+        assert app.screen.query_one("#passphrase").value == ""
