@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -142,3 +142,38 @@ def test_html_renders_in_headless_chromium_to_a_page_that_is_not_blank(demo_stor
     assert all(channel > 240 for channel in background[:3]), "the page background is white, for printing"
     # The accent blue of the headings and bars is on the page: the CSS was applied.
     assert any(abs(p[0] - 0x1D) < 12 and abs(p[1] - 0x4E) < 12 and abs(p[2] - 0x89) < 12 for p in colours)
+
+
+def test_the_25_hour_day_when_the_clocks_go_back(store, person):
+    from hubdesk.domain.models import Contact
+
+    # 25 Oct 2026: BST ends at 01:00 UTC. 23:30 UTC on the 24th is 00:30 BST on the 25th;
+    # 00:30 and 01:30 UTC are both 01:30 local; 23:30 UTC on the 25th is 23:30 GMT, still the 25th.
+    times = [
+        datetime(2026, 10, 24, 22, 50, tzinfo=UTC),
+        datetime(2026, 10, 24, 23, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
+        datetime(2026, 10, 25, 23, 30, tzinfo=UTC),
+        datetime(2026, 10, 26, 0, 10, tzinfo=UTC),
+    ]
+    for moment in times:
+        store.clock = lambda moment=moment: moment
+        store.record_contact(
+            Contact(
+                person_id=person.id,
+                hub_code="DEW",
+                contact_type="drop_in",
+                recorded_by="sam",
+                started_at=moment,
+                ended_at=moment + timedelta(minutes=20),
+                recorded_at=moment,
+                seen=True,
+                purposes=("money",),
+                summary="Night visit.",
+            )
+        )
+    counts = {d: daily_summary(store, "DEW", date(2026, 10, d)).contacts for d in (24, 25, 26)}
+    assert counts == {24: 1, 25: 4, 26: 1}
+    hours = {h.hour: h.arrivals for h in daily_summary(store, "DEW", date(2026, 10, 25)).hours if h.arrivals}
+    assert hours == {0: 1, 1: 2, 23: 1}
