@@ -104,9 +104,11 @@ def cmd_in_touch(args: argparse.Namespace, store) -> int:
 
 def _store_options(parser: argparse.ArgumentParser) -> None:
     # Also accepted after the report's name; SUPPRESS keeps a value given before it.
-    parser.add_argument("--data-dir", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    parser.add_argument("--user", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    parser.add_argument("--recovery-key", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", default=argparse.SUPPRESS, help="the store's folder (default: HUBDESK_HOME)")
+    parser.add_argument("--user", default=argparse.SUPPRESS, help="your user name (default: HUBDESK_USER)")
+    parser.add_argument(
+        "--recovery-key", action="store_true", default=argparse.SUPPRESS, help="open with the recovery key instead"
+    )
 
 
 def add_parsers(subparsers) -> None:
