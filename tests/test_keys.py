@@ -11,7 +11,6 @@ import random
 import shutil
 import sqlite3
 import time
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -618,13 +617,6 @@ def test_a_store_made_without_the_fast_profile_stores_calibrated_parameters(
     data = json.loads((tmp_path / "calibrated" / SLOTS_NAME).read_text())
     assert all(slot["kdf"] == {"memory_kib": 65536, "iterations": 2, "lanes": 4} for slot in data["slots"])
     Store.unlock(tmp_path / "calibrated", "nadia", PASSPHRASE).lock()
-
-
-def test_a_new_person_in_the_fixture_store_has_no_surprises(store: Store) -> None:
-    # Guard for the helpers above: the fixture store starts with no people.
-    assert store.count("people") == 0
-    p = store.add_person(Person(first_name="Kay", hub_code="DEW", date_of_birth=date(2007, 1, 1)))
-    assert store.get_person(p.id) == p
 
 
 # --- a full disk --------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
@@ -629,7 +629,7 @@ def test_recovery_code_is_forgiving_about_how_it_is_typed(rnd) -> None:
 @given(sane_aware)
 def test_when_shows_any_sane_time_in_england(dt: datetime) -> None:
     shown = when(dt)
-    assume(shown)
+    assert shown
     assert str(dt.astimezone(UTC).year) in shown or str(dt.astimezone(UTC).year + 1) in shown
 
 
