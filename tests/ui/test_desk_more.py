@@ -78,6 +78,27 @@ async def test_end_of_day_lists_who_is_in_and_awaiting_approval(desk_app, store,
     assert store.awaiting_approval() == []
 
 
+async def test_end_of_day_manager_declines_with_reason(desk_app, store, people) -> None:
+    payment = store.record_payment(
+        person_id=people["zeb"].id, category="gas", amount_pence=3500, method="utility_top_up", reason="No gas"
+    )
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+        assert screen_name(desk_app) == "ApprovalModal"
+        await pilot.press(*PASSPHRASE, "enter")
+        await pilot.pause()
+        assert screen_name(desk_app) == "ReasonModal"
+        await pilot.press(*"Already had a top-up this week", "enter")
+        await pilot.pause()
+        assert screen_name(desk_app) == "EndOfDayScreen"
+        assert desk_app.screen.query_one("#awaiting").row_count == 0
+    assert store.payment_state(payment.id) == "declined"
+
+
 async def test_command_palette_offers_the_screens_actions(desk_app, people) -> None:
     async with desk_app.run_test(size=SIZE) as pilot:
         await unlock(pilot)

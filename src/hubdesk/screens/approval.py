@@ -39,17 +39,27 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
         ),
     ]
 
-    def __init__(self, amount_pence: int, reasons: tuple[str, ...], *, allow_awaiting: bool = True) -> None:
+    def __init__(
+        self,
+        amount_pence: int,
+        reasons: tuple[str, ...],
+        *,
+        allow_awaiting: bool = True,
+        title: str = "Duty manager approval needed",
+        verb: str = "Approve",
+    ) -> None:
         super().__init__()
         self.amount_pence = amount_pence
         self.reasons = reasons
         self.allow_awaiting = allow_awaiting
+        self.title_text = title
+        self.verb = verb
 
     def compose(self) -> ComposeResult:
         managers = desk_queries.duty_managers(self.store)
         options = [(f"{m.display_name} ({m.login})", m.login) for m in managers]
         with Vertical(classes="modal-box", id="approval-box"):
-            yield Static("Duty manager approval needed", classes="title")
+            yield Static(self.title_text, classes="title", markup=False)
             for reason in self.reasons:
                 yield Label(f"• {reason}", markup=False)
             yield Label("Duty manager")
@@ -60,7 +70,7 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
             yield Input(password=True, id="manager-passphrase")
             yield Label("", id="approval-error", classes="modal-error", markup=False)
             with Horizontal():
-                yield Button("Approve (enter)", id="approve", variant="primary")
+                yield Button(f"{self.verb} (enter)", id="approve", variant="primary")
                 if self.allow_awaiting:
                     yield Button("Save awaiting approval (ctrl+w)", id="awaiting")
 

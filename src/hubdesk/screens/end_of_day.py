@@ -31,6 +31,13 @@ class EndOfDayScreen(DeskBase[None]):
             id="eod.approve",
             tooltip="A duty manager approves the highlighted payment awaiting approval",
         ),
+        Binding(
+            "d",
+            "decline",
+            "Decline payment",
+            id="eod.decline",
+            tooltip="A duty manager declines the highlighted payment awaiting approval, with a reason",
+        ),
     ]
 
     def compose(self) -> ComposeResult:
@@ -110,6 +117,52 @@ class EndOfDayScreen(DeskBase[None]):
                 allow_awaiting=False,
             ),
             callback=decided,
+        )
+
+    def action_decline(self) -> None:
+        from hubdesk.domain.money import format_pence
+        from hubdesk.messages import Saved
+
+        from .approval import ApprovalModal, ApprovalResult
+        from .modals import ReasonModal
+
+        table = self.query_one("#awaiting", DataTable)
+        if table.row_count == 0:
+            self.say("No payment is awaiting approval.")
+            return
+        payment_id = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        if not payment_id:
+            return
+        payment = self.store.get_payment(payment_id)
+
+        def verified(result: ApprovalResult | None) -> None:
+            if result is None or result.approver is None:
+                return
+            manager = result.approver
+
+            def reasoned(reason: str | None) -> None:
+                if not reason:
+                    return
+                try:
+                    decision = self.store.decide_payment(payment_id, False, manager, reason)
+                except StoreError as exc:
+                    self.say(str(exc), severity="error")
+                    return
+                self.say(f"{payment.receipt_no} declined by {manager.display_name}")
+                self.post_message(Saved("payment_decision", decision.id))
+                self.refresh_data()
+
+            self.app.push_screen(ReasonModal(f"Decline {payment.receipt_no}", "Why is it declined?"), reasoned)
+
+        self.app.push_screen(
+            ApprovalModal(
+                payment.amount_pence,
+                (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
+                allow_awaiting=False,
+                title="Duty manager: decline this payment",
+                verb="Confirm it is me",
+            ),
+            callback=verified,
         )
 
     def action_back(self) -> None:
