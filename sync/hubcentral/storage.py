@@ -542,24 +542,36 @@ class CentralStore:
         results: list[ItemResult] = []
         conflicted: set[tuple[str, str]] = set()
         with self.engine.transaction(write=True) as tx:
+            seen = self._received(tx, [item.id for item in items])
             for item in items:
                 if (item.kind, item.record_id) in conflicted:
                     # Built on an edit of this batch that conflicted: it conflicts too.
-                    result = self._push_one(tx, device, user, item, now, follows_conflict=True)
+                    result = self._push_one(tx, device, user, item, now, seen, follows_conflict=True)
                 else:
-                    result = self._push_one(tx, device, user, item, now)
+                    result = self._push_one(tx, device, user, item, now, seen)
                 if result.status is ItemStatus.CONFLICT:
                     conflicted.add((item.kind, item.record_id))
                 results.append(result)
             head = int((tx.one("SELECT max(seq) FROM changes") or [0])[0] or 0)
         return results, head
 
+    def _received(self, tx: Tx, ids: list[str]) -> dict[str, tuple]:
+        """What of these outbox ids was received before: one query per batch, not per item."""
+        found: dict[str, tuple] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in tx.all(
+                f"SELECT outbox_id, content_hash, device_id, status, code, reason FROM received "
+                f"WHERE outbox_id IN ({marks})", chunk,
+            ):
+                found[row[0]] = tuple(row[1:])
+        return found
+
     def _push_one(self, tx: Tx, device: Device, user: str, item: PushItem, now: datetime,
-                  follows_conflict: bool = False) -> ItemResult:
+                  received: dict[str, tuple], follows_conflict: bool = False) -> ItemResult:
         digest = content_hash(item.kind, item.record_id, item.body)
-        seen = tx.one(
-            "SELECT content_hash, device_id, status, code, reason FROM received WHERE outbox_id = ?", [item.id]
-        )
+        seen = received.get(item.id)
         if seen is not None:
             if seen[0] != digest or seen[1] != device.device_id:
                 return ItemResult(
@@ -596,6 +608,8 @@ class CentralStore:
             [item.id, device.device_id, item.seq, item.kind, item.record_id, digest, result.status.value,
              result.code, result.reason, user, iso(now)],
         )
+        # The same id twice in one batch: the second is answered like a resend.
+        received[item.id] = (digest, device.device_id, result.status.value, result.code, result.reason)
         return result
 
     def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:

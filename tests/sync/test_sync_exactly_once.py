@@ -262,3 +262,13 @@ def test_a_payment_under_a_new_outbox_id_is_not_paid_twice(device: Store, server
     [clash] = _post(server, device, {"hub_code": "DEW", "items": [changed]}).json()["results"]
     assert clash["status"] == "rejected" and clash["code"] == 409
     assert len(central.records("payment")) == 1
+
+
+def test_the_same_id_twice_in_one_batch(device: Store, server: LiveServer, central: CentralStore) -> None:
+    walk_in(device, 5)
+    payload = _push_payload(device)
+    payload["items"] = payload["items"] * 2
+    r = _post(server, device, payload)
+    assert r.status_code == 200
+    assert [x["status"] for x in r.json()["results"]] == ["accepted", "already_had"]
+    assert central.count("received") == 1

@@ -65,12 +65,17 @@ def cursor(store: Store) -> int:
 
 def pending(store: Store, limit: int, after_seq: int = 0) -> list[OutboxItem]:
     """Items still to send (waiting, or left 'sending' by an interrupted sync), in order."""
+    return [item for item, _ in pending_with_times(store, limit, after_seq)]
+
+
+def pending_with_times(store: Store, limit: int, after_seq: int = 0) -> list[tuple[OutboxItem, str]]:
+    """As pending, each with the time its outbox row was made."""
     rows = store._rows(
-        "SELECT seq, id, kind, record_id, body, state, attempts, last_error FROM outbox "
+        "SELECT seq, id, kind, record_id, body, state, attempts, last_error, created_at FROM outbox "
         "WHERE state IN ('waiting', 'sending') AND seq > ? ORDER BY seq LIMIT ?",
         [after_seq, limit],
     )
-    return [OutboxItem(*row) for row in rows]
+    return [(OutboxItem(*row[:8]), row[8]) for row in rows]
 
 
 def reset_sending(store: Store) -> int:
@@ -255,11 +260,21 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, databas
     edit goes up next time and the service keeps both sides if they clash).
     """
     tally = PullTally()
+    ids = [c.record_id for c in changes if c.kind == "person"]
     with store._save() as now:
         seq = store._audit(now, "sync", "pull", None, f"{len(changes)} changes to cursor {new_cursor}")
+        local: dict[str, tuple[int, str]] = {}
+        unsent: set[str] = set()
+        for chunk in _chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            local.update((r[0], (r[1], r[2])) for r in store._rows(
+                f"SELECT id, version, body FROM people WHERE id IN ({marks})", list(chunk)))
+            unsent.update(r[0] for r in store._rows(
+                f"SELECT DISTINCT record_id FROM outbox WHERE state IN ('waiting', 'sending') AND kind = 'person' "
+                f"AND record_id IN ({marks})", list(chunk)))
         for change in changes:
             if change.kind == "person":
-                if _apply_person(store, change.body, seq):
+                if _apply_person(store, change.body, seq, local, unsent):
                     tally.people += 1
                 else:
                     tally.skipped += 1
@@ -274,21 +289,18 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, databas
     return tally
 
 
-def _apply_person(store: Store, body: dict[str, Any], audit_seq: int) -> bool:
+def _apply_person(store: Store, body: dict[str, Any], audit_seq: int, local: dict[str, tuple[int, str]],
+                  unsent: set[str]) -> bool:
     person = Person.model_validate(body)
-    local = store._rows("SELECT version, body FROM people WHERE id = ?", [person.id])
-    if local:
-        version, local_body = local[0]
+    held = local.get(person.id)
+    if held is not None:
+        version, local_body = held
         if json.loads(local_body) == person.model_dump(mode="json"):
             return False
-        unsent = store._rows(
-            "SELECT 1 FROM outbox WHERE kind = 'person' AND record_id = ? AND state IN ('waiting', 'sending') "
-            "LIMIT 1",
-            [person.id],
-        )
-        if version > person.version or (unsent and version >= person.version):
+        if version > person.version or (person.id in unsent and version >= person.version):
             return False
     text = person.model_dump_json()
+    local[person.id] = (person.version, text)  # a later change in the same page sees this one
     store.db.execute(
         "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, body, audit_seq) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "

@@ -226,14 +226,15 @@ class SyncClient:
         after = 0
         self.progress("push", 0, total)
         while True:
-            items = sync_state.pending(self.store, batch_size, after)
-            if not items:
+            timed = sync_state.pending_with_times(self.store, batch_size, after)
+            if not timed:
                 break
+            items = [item for item, _ in timed]
             sync_state.mark_sending(self.store, [i.id for i in items])
             payload = PushRequest(
                 hub_code=hub,
                 items=[PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body),
-                                created_at=_created_at(self.store, i.id)) for i in items],
+                                created_at=at) for i, at in timed],
             ).model_dump(mode="json")
             try:
                 response = self.request("POST", f"{PREFIX}/push", payload)
@@ -337,11 +338,6 @@ class Reachability:
         return self.online
 
 
-def _created_at(store: Store, outbox_id: str) -> str:
-    rows = store._rows("SELECT created_at FROM outbox WHERE id = ?", [outbox_id])
-    return rows[0][0]
-
-
 def _detail(response: httpx.Response) -> str:
     try:
         detail = response.json().get("detail")
@@ -406,10 +402,10 @@ def write_bundle(store: Store, path: Path) -> int:
         raise SyncError("Unlock as a user to write a bundle: it names the person acting")
     items: list[PushItem] = []
     after = 0
-    while batch := sync_state.pending(store, MAX_BATCH, after):
+    while batch := sync_state.pending_with_times(store, MAX_BATCH, after):
         items += [PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body),
-                           created_at=_created_at(store, i.id)) for i in batch]
-        after = batch[-1].seq
+                           created_at=at) for i, at in batch]
+        after = batch[-1][0].seq
     data = seal(BundleContent(hub_code=store.hub_code, items=items), device_id=sync_state.device_id(store),
                 user=store.user.login, device_key=key, service_key=unb64(service_key))
     path = Path(path)
