@@ -272,3 +272,17 @@ def test_the_same_id_twice_in_one_batch(device: Store, server: LiveServer, centr
     assert r.status_code == 200
     assert [x["status"] for x in r.json()["results"]] == ["accepted", "already_had"]
     assert central.count("received") == 1
+
+
+def test_a_case_id_clash_is_rejected_alone(device: Store, server: LiveServer, central: CentralStore) -> None:
+    caseload_change(central, random.Random(3), 1)
+    taken = central.records("person")[0]["case_id"]
+    clash = walk_in(device, 6)
+    device.update_person(clash.model_copy(update={"case_id": taken}), clash.version)
+    other = walk_in(device, 7)
+    with SyncClient(device) as client:
+        report = client.sync()
+    assert report.quarantined == 1 and report.accepted == 2
+    [q] = sync_state.quarantined(device)
+    assert "409" in (q.last_error or "") and "clashes" in (q.last_error or "")
+    assert other.id in {p["id"] for p in central.records("person")}
