@@ -242,22 +242,23 @@ def bench_many(kind: str, tmp: Path, devices: int, each: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
+    parser.add_argument("--only", choices=("push", "idle", "many"), default=None, help="run one benchmark")
     args = parser.parse_args()
     n, idle_n, devices, each = (1000, 20_000, 4, 100) if args.quick else (10_000, 500_000, 20, 1000)
     engines = ["sqlite"] + (["postgresql"] if pg_url() else [])
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        for kind in engines:
+        for kind in engines if args.only in (None, "push") else []:
             r = bench_push_pull(kind, tmp, n)
             ok = r["seconds"] < 10 and r["peak_rss_mb"] < 200
             print(f"[{kind}] push {r['pushed']} + pull {r['pulled']}: {r['seconds']:.2f} s, "
                   f"{r['round_trips']} round trips, device peak RSS {r['peak_rss_mb']:.0f} MB "
                   f"{'OK' if ok else 'OVER TARGET'}", flush=True)
-        for kind in engines[:1] if args.quick else engines:
+        for kind in (engines[:1] if args.quick else engines) if args.only in (None, "idle") else []:
             r = bench_idle(kind, tmp, idle_n)
             print(f"[{kind}] nothing to do on {r['records']} records: median {r['median_ms']:.0f} ms, "
                   f"max {r['max_ms']:.0f} ms {'OK' if r['median_ms'] < 200 else 'OVER TARGET'}", flush=True)
-        for kind in engines:
+        for kind in engines if args.only in (None, "many") else []:
             r = bench_many(kind, tmp, devices, each)
             print(f"[{kind}] {r['devices']} devices x {r['each']}: {r['wall_s']:.1f} s, received {r['received']} "
                   f"({'exactly once' if r['exactly_once'] else 'NOT exactly once'}), {r['requests']} requests, "
