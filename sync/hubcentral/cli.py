@@ -339,6 +339,18 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     return 1 if tally["conflict"] or tally["rejected"] else 0
 
 
+def cmd_conflicts_list(args: argparse.Namespace) -> int:
+    """Ids and versions only: both sides are in the record, shown to a person who may see them."""
+    conflicts = [c for c in _open(args).conflicts() if args.all or c["settled_at"] is None]
+    if not conflicts:
+        print("No conflicts to settle.")
+    for c in conflicts:
+        print(f"{c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
+              f"its version {c['local_body'].get('version')} against central version "
+              f"{c['remote_body'].get('version')}")
+    return 0
+
+
 def cmd_devices_list(args: argparse.Namespace) -> int:
     devices = _open(args).devices()
     if not devices:
@@ -403,6 +415,12 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("import-bundle", parents=[db], help="Apply a sync bundle carried from a desk")
     b.add_argument("file")
     b.set_defaults(func=cmd_import_bundle)
+
+    k = sub.add_parser("conflicts", help="Edits made against an old version, kept with both sides")
+    ksub = k.add_subparsers(dest="action", required=True)
+    kl = ksub.add_parser("list", parents=[db])
+    kl.add_argument("--all", action="store_true", help="include settled ones")
+    kl.set_defaults(func=cmd_conflicts_list)
 
     d = sub.add_parser("devices", help="Enrolled hub devices")
     dsub = d.add_subparsers(dest="action", required=True)

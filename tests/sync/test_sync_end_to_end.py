@@ -137,6 +137,7 @@ def test_two_devices_interleaved_with_an_edit_conflict(device: Store, second_dev
     assert json.loads(kept["local_body"])["preferred_name"] == "Orla-N"
     assert json.loads(kept["remote_body"])["preferred_name"] == "Orla-D"
     assert [c["local_body"]["preferred_name"] for c in central.conflicts()] == ["Orla-N"]
+    assert cli.main(["--db", server.db, "conflicts", "list"]) == 0
     assert second_device.get_person(pid).preferred_name == "Orla-D"
     assert sync_state.record_sync_state(second_device, pid) == "needs attention"
     assert not sync_state.conflicts(device)
