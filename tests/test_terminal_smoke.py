@@ -62,7 +62,7 @@ def test_real_terminal_unlocks_demo_and_shows_the_desk(tmp_path: Path) -> None:
         assert "Dewsbury hub" in screen
         assert "on duty: Sam Demo-Duty" in screen
         assert "Today's contacts" in screen and "Today's payments" in screen
-        assert "/ Search" in screen  # the footer shows the keys
+        assert "/ " in screen and "Visit" in screen and "Payment" in screen  # the footer shows the keys
         subprocess.run([TMUX, "send-keys", "-t", session, "/"], check=True)
         _wait_for(session, "Find a person")
         _type(session, "kay")

@@ -15,11 +15,18 @@ def invalid(message: str) -> PydanticCustomError:
     return PydanticCustomError("hubdesk", message.replace("{", "(").replace("}", ")"))
 
 
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
 def _has_control(text: str, allow_newlines: bool) -> bool:
     for ch in text:
         if allow_newlines and ch in "\n\t":
             continue
         if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") and ch not in ("\u200d",):
+            return True
+        if ch in _BIDI_CONTROLS:
+            # Right-to-left names are welcome; invisible direction overrides are not: they
+            # can make a name display as someone else's.
             return True
     return False
 

@@ -113,7 +113,7 @@ class PersonIndex:
             hits.extend(
                 PersonHit(pid, 95.0, "case_id")
                 for cid, pid in self._case.items()
-                if cid.startswith(lowered) and pid != exact
+                if (cid.startswith(lowered) or (lowered.isdigit() and lowered in cid)) and pid != exact
             )
             return hits[:limit]
         pq = utils.default_process(q)

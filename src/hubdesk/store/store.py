@@ -376,8 +376,14 @@ class Store:
         kdf = self.slots.slot(self._actor()).kdf if self.user else calibrate()
         self.slots.put(wrap(self.slots.store_id, user.login, passphrase.encode(), self._key, kdf))
         self.slots.save()
-        with self._save() as now:
-            self._put_user(user, user.login, now, action="create")
+        try:
+            with self._save() as now:
+                self._put_user(user, user.login, now, action="create")
+        except BaseException:
+            # No user row, so no slot either: a retry must not find a half-made user.
+            self.slots.remove(user.login)
+            self.slots.save()
+            raise
 
     def set_passphrase(self, login: str, new_passphrase: str, old_passphrase: str | None = None) -> None:
         """Rewrap one slot. Your own needs the old passphrase; after recovery, any user's."""
@@ -512,12 +518,16 @@ class Store:
         body = _json(updated)
         with self._save() as now:
             seq = self._audit(now, "amend", "person", person.id, f"version {updated.version}", body)
-            self.db.execute(
+            changed = self.db.execute(
                 "UPDATE people SET version = ?, case_id = ?, hub_code = ?, walk_in = ?, needs_matching = ?, "
                 "allocated_pa = ?, body = ?, audit_seq = ? WHERE id = ? AND version = ?",
                 [updated.version, updated.case_id, updated.hub_code, int(updated.walk_in),
                  int(updated.needs_matching), updated.allocated_pa, body, seq, person.id, base_version],
-            )
+            ).rowcount
+            if changed != 1:
+                raise VersionConflict(
+                    "This record was changed since you opened it; reopen it and make the change again"
+                )
             self.db.execute(
                 "INSERT INTO people_versions(id, version, body, audit_seq) VALUES (?, ?, ?, ?)",
                 [updated.id, updated.version, body, seq],
@@ -857,10 +867,12 @@ class Store:
         body = _json(closed)
         with self._save() as now:
             seq = self._audit(now, "close", "session", session_id, f"version {closed.version}", body)
-            self.db.execute(
+            changed = self.db.execute(
                 "UPDATE sessions SET version = ?, closed_at = ?, body = ?, audit_seq = ? WHERE id = ? AND version = ?",
                 [closed.version, _iso(at), body, seq, session_id, current.version],
-            )
+            ).rowcount
+            if changed != 1:
+                raise VersionConflict("That session was changed elsewhere since it was opened here; reopen it")
             self._outbox(now, "session", session_id, body)
         return closed
 
