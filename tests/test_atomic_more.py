@@ -53,3 +53,32 @@ def test_digits_alone_find_a_case_id(store):
     person = store.add_person(Person(first_name="Digit", last_name="Finder", case_id="DEMO-2001",
                                      date_of_birth="2006-01-01", hub_code="DEW"))
     assert [h.person_id for h in store.search_people("2001")] == [person.id]
+
+
+def test_retired_payment_category_reads_as_retired(store):
+    from tests.conftest import REFERENCE
+
+    kept = tuple(c for c in REFERENCE.payment_categories if c.code != "travel")
+    store.set_reference(REFERENCE.model_copy(update={"payment_categories": kept}))
+    assert store.payment_category("travel").active is False
+    assert "travel" not in [c.code for c in store.reference().payment_categories]
+    assert store.payment_category("gas").active is True
+
+
+def test_concurrent_unlocks_do_not_hang(store, data_dir):
+    import threading
+
+    store.lock()
+    results: list[str] = []
+
+    def unlock() -> None:
+        s = Store.unlock(data_dir, "sam", PASSPHRASE)
+        results.append(s.user.login)
+        s.lock()
+
+    threads = [threading.Thread(target=unlock) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert results == ["sam"] * 4

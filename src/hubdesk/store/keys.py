@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 import time
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -41,6 +42,9 @@ RECOVERY = "recovery"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
+_KDF_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True)
 class KdfParams:
     memory_kib: int = MIN_MEMORY_KIB
@@ -48,13 +52,17 @@ class KdfParams:
     lanes: int = 4
 
     def derive(self, secret: bytes, salt: bytes) -> bytes:
-        return Argon2id(
-            salt=salt,
-            length=32,
-            iterations=self.iterations,
-            lanes=self.lanes,
-            memory_cost=self.memory_kib,
-        ).derive(secret)
+        # One derivation at a time per process: several concurrent Argon2id runs with
+        # lanes=4 were seen to hang (cryptography 50 / OpenSSL), and a desk never needs
+        # two at once (unlock, a manager's approval, a sync worker's own unlock).
+        with _KDF_LOCK:
+            return Argon2id(
+                salt=salt,
+                length=32,
+                iterations=self.iterations,
+                lanes=self.lanes,
+                memory_cost=self.memory_kib,
+            ).derive(secret)
 
 
 def calibrate(target_seconds: float = 0.6, memory_kib: int = MIN_MEMORY_KIB) -> KdfParams:

@@ -213,4 +213,11 @@ def m003_end_of_day(db: Database) -> None:
         )
 
 
+@migrations()
+def m004_outbox_by_record(db: Database) -> None:
+    """Each record's sync state (waiting / sending / synced / needs attention) is read by
+    record id: index it, so the desk never scans the whole outbox."""
+    db.execute("CREATE INDEX IF NOT EXISTS outbox_record ON outbox(record_id, seq)")
+
+
 LATEST = [m.name for m in migrations._migrations][-1]

@@ -473,8 +473,13 @@ class Store:
         }
         data: dict[str, Any] = {}
         for field, (kind, model) in kinds.items():
+            rows = self._rows(f"SELECT body, active FROM reference WHERE kind = ?{where} ORDER BY code", [kind])
+            items = [model.model_validate_json(body) for body, _active in rows]
+            # The column says whether a code is retired (set_reference retires what the central
+            # record no longer lists); the stored body keeps what it was when last sent.
             data[field] = tuple(
-                self._models(model, f"SELECT body FROM reference WHERE kind = ?{where} ORDER BY code", [kind])
+                item.model_copy(update={"active": bool(active)}) if "active" in type(item).model_fields else item
+                for item, (_body, active) in zip(items, rows, strict=True)
             )
         example = self._rows("SELECT value FROM meta WHERE key = 'reference_example'")
         return ReferenceData(**data, example=bool(example))
