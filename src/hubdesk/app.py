@@ -3,22 +3,45 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.theme import Theme
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from hubdesk.commands import DeskCommands
-from hubdesk.messages import Locked, Unlocked
-from hubdesk.store.errors import StoreLocked
+from hubdesk.messages import (
+    Locked,
+    ServiceReachable,
+    SyncDone,
+    SyncFailed,
+    SyncProgress,
+    SyncStarted,
+    Unlocked,
+)
+from hubdesk.screens.sync_job import (
+    NOT_ENROLLED,
+    SyncCancelled,
+    SyncJob,
+    check_reachable,
+    failure_text,
+    run_sync,
+)
+from hubdesk.store import desk as desk_queries
+from hubdesk.store import sync_state
+from hubdesk.store.errors import StoreError, StoreLocked
 from hubdesk.store.store import Store, store_exists
+from hubdesk.sync.client import Reachability, SyncError
+from hubdesk.widgets.status import SyncCounts, SyncView, last_sync_time
 
 SETTINGS_NAME = "desk-settings.json"
 DEFAULT_IDLE_MINUTES = 5.0
@@ -45,6 +68,9 @@ class DeskSettings:
 
     idle_minutes: float = DEFAULT_IDLE_MINUTES
     theme: str = "textual-dark"
+    background_sync: bool = True
+    """Send what is waiting as soon as the central record can be reached (a full sync is by hand
+    or at the end of the day)."""
 
     @classmethod
     def load(cls, data_dir: Path) -> DeskSettings:
@@ -54,6 +80,7 @@ class DeskSettings:
             return cls(
                 idle_minutes=float(raw.get("idle_minutes", DEFAULT_IDLE_MINUTES)),
                 theme=str(raw.get("theme", "textual-dark")),
+                background_sync=bool(raw.get("background_sync", True)),
             )
         except (OSError, ValueError, TypeError):
             return cls()
@@ -68,8 +95,14 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# How often the desk asks whether it is time for the reachability check; the check itself
+# (Reachability) goes to the network at most once a minute.
+REACH_TICK_SECONDS = 10.0
+
+
 class HubDeskApp(App[int]):
-    """The duty desk. Holds the one unlocked Store (main thread only) and the idle lock."""
+    """The duty desk. Holds the one unlocked Store (main thread only), the idle lock, and
+    the sync workers (each opens its own Store connection on its own thread)."""
 
     TITLE = "hubdesk"
     COMMANDS = App.COMMANDS | {DeskCommands}
@@ -92,6 +125,9 @@ class HubDeskApp(App[int]):
         Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the desk now", priority=True),
     ]
 
+    sync_view: reactive[SyncView] = reactive(SyncView(), always_update=True)
+    """Online or offline, a sync running and how far it has got, the last outcome."""
+
     def __init__(
         self,
         data_dir: Path,
@@ -112,6 +148,9 @@ class HubDeskApp(App[int]):
         self.failed_unlocks = 0
         self.last_activity = monotonic()
         self.locked_by_idle = False
+        self.reachability = Reachability()
+        # One sync thread at a time, even after a cancelled worker's thread is still finishing.
+        self._sync_thread = threading.Lock()
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -129,6 +168,7 @@ class HubDeskApp(App[int]):
         else:
             self.push_screen(SetupScreen(), callback=self._first_unlock)
         self.set_interval(1.0, self.check_idle_lock, name="idle-lock")
+        self.set_interval(REACH_TICK_SECONDS, self.check_service, name="reachability")
 
     def _first_unlock(self, store: Store | None) -> None:
         if store is None:
@@ -144,7 +184,10 @@ class HubDeskApp(App[int]):
         self.last_login = store.user.login if store.user else None
         self.failed_unlocks = 0
         self.last_activity = self._monotonic()
+        self.sync_view = replace(self.sync_view, enrolled=self._enrolled(store))
         self.post_message(Unlocked(self.last_login or ""))
+        # Soon after unlocking, not during it: the check runs in a worker and never blocks.
+        self.set_timer(1.0, self.check_service)
 
     def on_unmount(self) -> None:
         self._drop_store()
@@ -187,6 +230,9 @@ class HubDeskApp(App[int]):
         from hubdesk.screens.unlock import UnlockScreen
 
         self._drop_store()
+        # A sync worker holds its own copy of the key: stop it too (it stops at its next step).
+        self.workers.cancel_group(self, "sync")
+        self.workers.cancel_group(self, "reach")
         # Typed form input is kept; a passphrase half-typed into an approval box is not.
         from textual.widgets import Input
 
@@ -236,6 +282,182 @@ class HubDeskApp(App[int]):
     def set_idle_minutes(self, minutes: float) -> None:
         self.settings.idle_minutes = minutes
         self.settings.save(self.data_dir)
+
+    def set_background_sync(self, on: bool) -> None:
+        self.settings.background_sync = on
+        self.settings.save(self.data_dir)
+
+    # --- sync: thread workers, each with its own Store connection -------------------------
+
+    @staticmethod
+    def _enrolled(store: Store) -> bool:
+        try:
+            return sync_state.enrolled(store)
+        except StoreError:
+            return False
+
+    def sync_counts(self) -> SyncCounts:
+        """What waits, what needs attention and the last sync, read on the main thread."""
+        if self.store is None or self.store.locked:
+            return SyncCounts()
+        try:
+            counts = desk_queries.sync_counts(self.store)
+        except StoreError:
+            return SyncCounts()
+        return SyncCounts(
+            waiting=counts.waiting,
+            needs_attention=counts.quarantined,
+            open_conflicts=counts.open_conflicts,
+            last_sync=last_sync_time(counts.last_sync_at),
+        )
+
+    def start_sync(self, *, full: bool = True, background: bool = False) -> bool:
+        """Sync in a thread worker: push, and for a full sync then pull. False if it cannot start
+        now (locked, already syncing, not enrolled); a person asking is told why."""
+        store = self.store
+        if store is None or store.locked:
+            return False
+        if self.sync_view.running:
+            if not background:
+                self.notify("A sync is already running.", markup=False)
+            return False
+        if not self._enrolled(store):
+            self.sync_view = replace(self.sync_view, enrolled=False, online=None, message=NOT_ENROLLED)
+            if not background:
+                self.notify(NOT_ENROLLED, severity="warning", markup=False, timeout=10)
+            self.post_message(SyncFailed(NOT_ENROLLED, not_enrolled=True))
+            return False
+        job = SyncJob.from_store(store, clock=self.clock, full=full, background=background)
+        self.sync_view = replace(
+            self.sync_view,
+            enrolled=True,
+            running=True,
+            background=background,
+            phase="push",
+            done=0,
+            total=None,
+            message="",
+        )
+        self.post_message(SyncStarted(full, background))
+        self._sync_worker(job)
+        return True
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="sync", name="sync")
+    def _sync_worker(self, job: SyncJob) -> None:
+        worker = get_current_worker()
+
+        def progress(phase: str, done: int, total: int | None) -> None:
+            if worker.is_cancelled:
+                raise SyncCancelled("the desk locked or closed")
+            self.post_message(SyncProgress(phase, done, total))
+
+        if not self._sync_thread.acquire(blocking=False):
+            job.discard()
+            raise SyncError("the last sync is still finishing; sync again in a moment")
+        try:
+            report = run_sync(job, progress)
+        finally:
+            self._sync_thread.release()
+        self.post_message(
+            SyncDone(
+                full=job.full,
+                background=job.background,
+                pushed=report.pushed,
+                accepted=report.accepted,
+                already_had=report.already_had,
+                conflicts=report.conflicts,
+                quarantined=report.quarantined,
+                pulled=report.pulled,
+                people=report.people,
+                notes=tuple(report.notes),
+            )
+        )
+
+    @on(SyncProgress)
+    def _sync_progress(self, message: SyncProgress) -> None:
+        if self.sync_view.running:
+            self.sync_view = replace(self.sync_view, phase=message.phase, done=message.done, total=message.total)
+
+    @on(SyncDone)
+    def _sync_done(self, message: SyncDone) -> None:
+        counts = self.sync_counts()
+        attention = counts.needs_attention + counts.open_conflicts
+        if attention:
+            text = f"Synced, but {attention} record(s) need attention: see the sync screen (Y)."
+        elif counts.waiting:
+            text = f"Sent {message.pushed}; {counts.waiting} more waiting."
+        else:
+            text = "Everything reached the central record."
+        self.sync_view = replace(
+            self.sync_view, running=False, online=True, enrolled=True, message=text, attention=bool(attention)
+        )
+        if message.people and self.store is not None:
+            # People pulled on the worker's connection: the desk's search index is stale.
+            self.store._person_index = None
+        if not message.background:
+            self.notify(text, severity="warning" if self.sync_view.attention else "information", markup=False)
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh) and self.store is not None:
+            refresh()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed or cancelled sync (or reachability check) becomes a clear message."""
+        worker = event.worker
+        if worker.group == "reach":
+            if event.state is WorkerState.ERROR:
+                self.sync_view = replace(self.sync_view, online=None)
+            return
+        if worker.group != "sync" or event.state not in (WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        background = self.sync_view.background
+        if event.state is WorkerState.CANCELLED:
+            text, offline, not_enrolled = "Sync stopped; what was sent is kept.", False, False
+        else:
+            assert worker.error is not None
+            text, offline, not_enrolled = failure_text(worker.error)
+        online = False if offline else (None if not_enrolled else self.sync_view.online)
+        self.sync_view = replace(self.sync_view, running=False, online=online, enrolled=not not_enrolled, message=text)
+        self.post_message(SyncFailed(text, offline=offline, not_enrolled=not_enrolled))
+        if not background and event.state is WorkerState.ERROR:
+            self.notify(text, severity="warning" if offline else "error", markup=False, timeout=10)
+        refresh = getattr(self.screen, "refresh_data", None)
+        if callable(refresh) and self.store is not None:
+            refresh()
+
+    def check_service(self, force: bool = False) -> None:
+        """The reachability check, in a worker, when due (at most once a minute)."""
+        store = self.store
+        if store is None or store.locked or self.sync_view.running:
+            return
+        if not self._enrolled(store):
+            if self.sync_view.enrolled or self.sync_view.online is not None:
+                self.sync_view = replace(self.sync_view, enrolled=False, online=None)
+            return
+        if not (force or self.reachability.due()):
+            return
+        self._reach_worker(SyncJob.from_store(store, clock=self.clock), force)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="reach", name="reachability")
+    def _reach_worker(self, job: SyncJob, force: bool) -> None:
+        online, reason = check_reachable(job, self.reachability, force=force)
+        self.post_message(ServiceReachable(online, reason))
+
+    @on(ServiceReachable)
+    def _reachable(self, message: ServiceReachable) -> None:
+        if self.sync_view.running:
+            return
+        self.sync_view = replace(self.sync_view, online=message.online, enrolled=message.online is not None)
+        store = self.store
+        if (
+            message.online
+            and self.settings.background_sync
+            and store is not None
+            and not store.locked
+            and store.outbox_waiting() > 0
+        ):
+            # Push as soon as it can; the full sync (with the pull) is by hand or at end of day.
+            self.start_sync(full=False, background=True)
 
 
 def make_app(

@@ -23,16 +23,18 @@ async def test_settings_change_idle_minutes_and_theme(desk_app, data_dir) -> Non
         assert "Between 1 and 60" in screen.query_one("#field-idle_minutes").error
         screen.query_one("#idle_minutes").value = "10"
         screen.query_one("#theme").value = "hubdesk-high-contrast"
+        screen.query_one("#background_sync").value = False
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert screen_name(desk_app) == "DeskScreen"
         assert desk_app.theme == "hubdesk-high-contrast"
         assert desk_app.settings.idle_minutes == 10
     saved = json.loads((data_dir / SETTINGS_NAME).read_text())
-    assert saved == {"idle_minutes": 10.0, "theme": "hubdesk-high-contrast"}
+    assert saved == {"idle_minutes": 10.0, "theme": "hubdesk-high-contrast", "background_sync": False}
     # A new start of the desk keeps them.
     again = make_app(data_dir)
     assert again.settings.idle_minutes == 10 and again.settings.theme == "hubdesk-high-contrast"
+    assert again.settings.background_sync is False
 
 
 async def test_end_of_day_lists_who_is_in_and_awaiting_approval(desk_app, store, people, clock) -> None:

@@ -11,6 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Label, Static
 
 from hubdesk.domain.models import when
+from hubdesk.store import day as day_store
 from hubdesk.store import desk as desk_queries
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.people import alert_cell, duration, money_cell, plain, time_only
@@ -29,6 +30,7 @@ STATE_LABEL = {
 class DeskScreen(DeskBase[None]):
     CSS_PATH = "desk.tcss"
     AUTO_FOCUS = "#in-building"
+    handover_hidden = False
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "search", "Find", id="desk.search", tooltip="Find a person"),
         Binding("v", "visit", "Visit", id="desk.visit", tooltip="Sign a young person in for a drop-in visit"),
@@ -37,6 +39,29 @@ class DeskScreen(DeskBase[None]):
         Binding("o", "sign_out", "Out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"),
         Binding("s", "sessions", "Sessions", id="desk.sessions", tooltip="Drop-in sessions and their registers"),
         Binding("e", "end_of_day", "End day", id="desk.end_of_day", tooltip="End of day checklist"),
+        Binding(
+            "y",
+            "sync",
+            "Sync",
+            id="desk.sync",
+            tooltip="Sync with the central record now: send what is waiting, then fetch changes",
+        ),
+        Binding(
+            "Y",
+            "sync_screen",
+            "Sync details",
+            id="desk.sync_screen",
+            tooltip="Each record's sync state: quarantined records with reasons, conflicts to settle",
+            show=False,
+        ),
+        Binding(
+            "h",
+            "hide_handover",
+            "Hide handover",
+            id="desk.hide_handover",
+            tooltip="Hide the handover note from the last duty (it stays on the end-of-day screen)",
+            show=False,
+        ),
         Binding("comma", "settings", "Settings", id="desk.settings", tooltip="Idle lock and theme", show=False),
         Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk", show=False),
     ]
@@ -44,7 +69,9 @@ class DeskScreen(DeskBase[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="desk-head"):
             yield Static("", id="desk-title", markup=False)
-            yield SyncStatus("", id="sync-status")
+        # Its own row: at 80 columns the status and its progress bar need the width.
+        yield SyncStatus(id="sync-status")
+        yield Static("", id="handover", markup=False)
         with Vertical(id="desk-body"):
             with Vertical(classes="desk-section", id="section-in"):
                 yield Label("In the building now", classes="section-title", id="in-title")
@@ -94,7 +121,8 @@ class DeskScreen(DeskBase[None]):
         who = day.user.display_name if day.user else "-"
         date_text = when(now).split(",")[0]
         self.query_one("#desk-title", Static).update(f"{hub} · {date_text} · on duty: {who}")
-        self.query_one("#sync-status", SyncStatus).show(day.waiting, day.last_sync)
+        self.query_one("#sync-status", SyncStatus).refresh_status()
+        self._show_handover()
         purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
         categories = {c.code: c.name for c in store.reference(include_retired=True).payment_categories}
 
@@ -166,7 +194,32 @@ class DeskScreen(DeskBase[None]):
             )
         self.query_one("#sessions-title", Label).update(f"Today's sessions ({len(day.sessions)})")
 
+    def _show_handover(self) -> None:
+        """What the last duty at this hub left for the next: shown after unlock until hidden."""
+        box = self.query_one("#handover", Static)
+        notes = [] if self.handover_hidden else day_store.handover_for(self.store, self.store.hub_code, self.today())
+        if notes:
+            names = desk_queries.user_names(self.store)
+            lines = [
+                f"Handover from {names.get(n.written_by, n.written_by)} ({n.day.day} {n.day:%b}): {n.text}"
+                for n in notes
+            ]
+            box.update("\n".join(lines) + "\n(h hides this)")
+        box.display = bool(notes)
+
     # --- actions --------------------------------------------------------------------------
+
+    def action_sync(self) -> None:
+        self.desk.start_sync(full=True)
+
+    def action_sync_screen(self) -> None:
+        from .sync import SyncScreen
+
+        self.app.push_screen(SyncScreen())
+
+    def action_hide_handover(self) -> None:
+        self.handover_hidden = True
+        self.query_one("#handover", Static).display = False
 
     def action_search(self) -> None:
         from .search import SearchScreen

@@ -75,9 +75,11 @@ class PersonScreen(DeskBase[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#person-contacts", DataTable).add_columns("When", "Type", "Purposes", "Summary", "Recorded by")
+        self.query_one("#person-contacts", DataTable).add_columns(
+            "When", "Type", "Purposes", "Summary", "Recorded by", "Sync"
+        )
         self.query_one("#person-payments", DataTable).add_columns(
-            "When", "Receipt", "Category", "Amount", "Method", "Status"
+            "When", "Receipt", "Category", "Amount", "Method", "Status", "Sync"
         )
         self.person = self.store.view_person(self.person_id)
         self.refresh_data()
@@ -123,7 +125,11 @@ class PersonScreen(DeskBase[None]):
         purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
         table = self.query_one("#person-contacts", DataTable)
         table.clear()
-        for c in store.contacts_for_person(person.id, limit=20):
+        contacts = store.contacts_for_person(person.id, limit=20)
+        payments = store.payments_for_person(person.id, limit=20)
+        # waiting / sending / synced / needs attention, for each record shown
+        synced = desk_queries.record_sync_states(store, [c.id for c in contacts] + [p.id for p in payments])
+        for c in contacts:
             summary = c.summary if len(c.summary) <= 50 else c.summary[:49] + "…"
             if c.safeguarding_concern:
                 summary = "SAFEGUARDING · " + summary
@@ -133,12 +139,13 @@ class PersonScreen(DeskBase[None]):
                 plain(", ".join(purposes.get(p, p) for p in c.purposes)),
                 plain(summary),
                 plain(names.get(c.recorded_by, c.recorded_by)),
+                synced.get(c.id, ""),
                 key=c.contact_id,
             )
         categories = {c.code: c.name for c in store.reference(include_retired=True).payment_categories}
         table = self.query_one("#person-payments", DataTable)
         table.clear()
-        for p in store.payments_for_person(person.id, limit=20):
+        for p in payments:
             table.add_row(
                 when(p.recorded_at),
                 p.receipt_no,
@@ -146,6 +153,7 @@ class PersonScreen(DeskBase[None]):
                 money_cell(p.amount_pence),
                 p.method.label,
                 store.payment_state(p.id).replace("_", " "),
+                synced.get(p.id, ""),
                 key=p.id,
             )
 

@@ -1,4 +1,4 @@
-"""Settings for this laptop: idle lock minutes and theme (with a high-contrast one)."""
+"""Settings for this laptop: idle lock minutes, theme (with a high-contrast one), background sync."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Label, Select, Static
+from textual.widgets import Checkbox, Footer, Input, Label, Select, Static
 
 from hubdesk.widgets.fields import Field
 
@@ -40,6 +40,11 @@ class SettingsScreen(DeskBase[None]):
                 name="theme",
                 hint="hubdesk-high-contrast for high contrast",
             )
+            yield Checkbox(
+                "Send waiting records in the background whenever the central record can be reached",
+                value=settings.background_sync,
+                id="background_sync",
+            )
             yield Label("", id="settings-message", markup=False)
         yield Footer(compact=True)
 
@@ -59,6 +64,7 @@ class SettingsScreen(DeskBase[None]):
             return
         field.set_error(None)
         self.desk.set_idle_minutes(minutes)
+        self.desk.set_background_sync(self.query_one("#background_sync", Checkbox).value)
         theme = self.query_one("#theme", Select).value
         if isinstance(theme, str):
             self.desk.set_theme_setting(theme)

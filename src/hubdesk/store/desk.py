@@ -113,3 +113,71 @@ def slot_logins(store_dir) -> list[str]:
     except Exception:
         return []
     return sorted(s for s in slots.slots if s != RECOVERY)
+
+
+# --- sync, as the desk shows it ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncCounts:
+    """What waits to go, what needs a person, and when the desk last synced."""
+
+    waiting: int
+    quarantined: int
+    open_conflicts: int
+    last_sync_at: str | None  # as the sync client keeps it (Unix seconds)
+    enrolled: bool
+
+
+def sync_counts(store: Store) -> SyncCounts:
+    """Counted down the outbox's state index one state at a time (never a scan of the
+    synced rows, which grow with the years)."""
+
+    def count(sql: str) -> int:
+        return store._rows(sql)[0][0]
+
+    state = dict(store._rows("SELECT key, value FROM sync_state WHERE key IN ('last_sync_at', 'enrolled_at')"))
+    return SyncCounts(
+        waiting=count("SELECT count(*) FROM outbox WHERE state IN ('waiting', 'sending')"),
+        quarantined=count("SELECT count(*) FROM outbox WHERE state = 'quarantined'"),
+        open_conflicts=count("SELECT count(*) FROM conflicts WHERE settled_at IS NULL"),
+        last_sync_at=state.get("last_sync_at"),
+        enrolled="enrolled_at" in state,
+    )
+
+
+def record_sync_states(store: Store, record_ids: list[str]) -> dict[str, str]:
+    """record id -> what the desk shows beside it: waiting, sending, synced or needs attention.
+
+    Every contact, payment and session on a desk was made there with an outbox row, so one
+    that is not among the unsent rows (read down the state index, a short list however old
+    the store) has reached the central record."""
+    shown = {
+        "waiting": "waiting",
+        "sending": "sending",
+        "conflict": "needs attention",
+        "quarantined": "needs attention",
+    }
+    found = dict.fromkeys(record_ids, "synced")
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for record_id, state in store._rows(
+            "SELECT record_id, state FROM outbox WHERE state IN ('waiting', 'sending', 'conflict', 'quarantined') "
+            f"AND record_id IN ({marks}) ORDER BY seq",
+            chunk,
+        ):
+            found[record_id] = shown.get(state, state)
+    return found
+
+
+def quarantined_items(store: Store, limit: int = 500) -> list[tuple[str, str, str, str, int, str | None]]:
+    """(outbox id, kind, record id, queued at, attempts, reason) for records the service refused."""
+    return [
+        tuple(row)  # type: ignore[misc]
+        for row in store._rows(
+            "SELECT id, kind, record_id, created_at, attempts, last_error FROM outbox "
+            "WHERE state = 'quarantined' ORDER BY seq LIMIT ?",
+            [limit],
+        )
+    ]
