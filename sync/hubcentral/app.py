@@ -32,6 +32,9 @@ from hubdesk.sync.protocol import (
     PAGE_SIZE,
     PREFIX,
     SIGNED_HEADERS,
+    AuditPage,
+    AuditPushRequest,
+    AuditPushResponse,
     CentralReference,
     ChangesPage,
     EnrolRequest,
@@ -296,6 +299,20 @@ def make_app(service: Service) -> FastAPI:
                 403, f"This device is enrolled at hub {auth.device.hub_code}, not {body.hub_code}: nothing stored")
         results, head = store.push(auth.device, auth.user, body.items, service.clock())
         return PushResponse(results=results, cursor=head)
+
+    @app.post(f"{PREFIX}/audit", response_model=AuditPushResponse, tags=["sync"], responses=REFUSALS)
+    def push_audit(body: AuditPushRequest, auth: Signed) -> AuditPushResponse:
+        """The device's audit entries, in seq order: each held at most once; one that differs
+        from the copy held, or leaves a gap, or does not continue the chain, is refused (409)."""
+        assert auth.device is not None
+        results, held = store.push_audit(auth.device, auth.user, body.items, service.clock())
+        return AuditPushResponse(results=results, held=held)
+
+    @app.get(f"{PREFIX}/audit", response_model=AuditPage, tags=["sync"], responses=REFUSALS)
+    def audit(auth: Signed, since: Annotated[int, Query(ge=0)] = 0,
+              limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE) -> AuditPage:
+        """The central copy of this device's audit entries after `since`, for the device to compare."""
+        return store.audit_page(auth.device_id, since, limit)
 
     @app.get(f"{PREFIX}/changes", response_model=ChangesPage, tags=["sync"], responses=REFUSALS)
     def changes(auth: Signed, since: Annotated[int, Query(ge=0)] = 0,

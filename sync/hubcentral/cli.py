@@ -203,6 +203,10 @@ def _csv(rows: list[dict[str, Any]]) -> str:
 
 
 def export(store: CentralStore, what: str, since: str | None, fmt: str) -> str:
+    if what == "audit":
+        # The devices' audit chains: ids, actions and logins only, by device then seq.
+        entries = store.audit_entries(since=since)
+        return json.dumps(entries, indent=2) + "\n" if fmt == "json" else _csv(entries)
     kinds = store.kinds() if what == "all" else (what,)
     data = {kind: store.records(kind, since) for kind in kinds}
     if fmt == "json":
@@ -351,6 +355,27 @@ def cmd_conflicts_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    """Each device's audit chain as held: gaps, entries not continuing the one before, and
+    rewrites a device tried to send. Exit 1 if any."""
+    store = _open(args)
+    devices = [args.device] if args.device else store.audit_devices()
+    if not devices:
+        print("No audit entries held yet.")
+        return 0
+    bad = 0
+    for device_id in devices:
+        held, problems = store.verify_audit(device_id)
+        if not problems:
+            print(f"{device_id}: {held} entries, intact")
+            continue
+        bad += 1
+        print(f"{device_id}: {held} entries, {len(problems)} problems")
+        for problem in problems:
+            print(f"  {problem}")
+    return 1 if bad else 0
+
+
 def cmd_devices_list(args: argparse.Namespace) -> int:
     devices = _open(args).devices()
     if not devices:
@@ -406,7 +431,8 @@ def parser() -> argparse.ArgumentParser:
 
     x = sub.add_parser("export", parents=[db], help="Export records for the case management system")
     x.add_argument("--what", type=_kind, default="all",
-                   help=f"all, or one kind: {', '.join(EXPORT_KINDS)} (or a newer kind the desks send)")
+                   help=f"all, or one kind: {', '.join(EXPORT_KINDS)} (or a newer kind the desks send); "
+                   "audit for the devices' audit chains")
     x.add_argument("--since", default=None, help="Received on or after this date (YYYY-MM-DD)")
     x.add_argument("--format", choices=("json", "csv"), default="json")
     x.add_argument("--out", default=None, help="Write to this file instead of standard output")
@@ -421,6 +447,12 @@ def parser() -> argparse.ArgumentParser:
     kl = ksub.add_parser("list", parents=[db])
     kl.add_argument("--all", action="store_true", help="include settled ones")
     kl.set_defaults(func=cmd_conflicts_list)
+
+    a = sub.add_parser("audit", help="The devices' audit chains held centrally")
+    asub = a.add_subparsers(dest="action", required=True)
+    av = asub.add_parser("verify", parents=[db], help="Report gaps and rewritten history, per device")
+    av.add_argument("--device", default=None, help="one device id (default: every device)")
+    av.set_defaults(func=cmd_audit_verify)
 
     d = sub.add_parser("devices", help="Enrolled hub devices")
     dsub = d.add_subparsers(dest="action", required=True)

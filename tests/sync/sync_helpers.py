@@ -28,6 +28,7 @@ from hubdesk.domain.models import (
     SessionType,
     User,
 )
+from hubdesk.store import sync_state
 from hubdesk.store.store import Store
 from hubdesk.sync.client import enrol
 from hubdesk.sync.protocol import CentralReference
@@ -215,6 +216,27 @@ def day_of_records(store: Store, people: int = 3, contacts_each: int = 2) -> dic
     edited = added[-1]
     store.update_person(edited.model_copy(update={"preferred_name": "Testy"}), edited.version)
     return {"outbox": store.count("outbox") - before}
+
+
+def local_audit(store: Store) -> list[dict[str, Any]]:
+    return [dict(zip(sync_state.AUDIT_COLUMNS, row, strict=True)) for row in store._rows(
+        f"SELECT {', '.join(sync_state.AUDIT_COLUMNS)} FROM audit ORDER BY seq")]
+
+
+def central_audit(central: CentralStore, store: Store) -> list[dict[str, Any]]:
+    return [{k: e[k] for k in sync_state.AUDIT_COLUMNS}
+            for e in central.audit_entries(sync_state.device_id(store))]
+
+
+def assert_audit_held_once(device: Store, central: CentralStore) -> None:
+    """The central copy is exactly the desk's chain 1..held: each seq once, same content."""
+    held = central_audit(central, device)
+    seqs = [e["seq"] for e in held]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert held == local_audit(device)[: len(held)]
+    assert sync_state.audit_acked(device) <= len(held)
+    _, problems = central.verify_audit(sync_state.device_id(device))
+    assert problems == []
 
 
 def device_records(store: Store) -> dict[str, dict[str, Any]]:

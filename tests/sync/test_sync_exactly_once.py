@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sync_helpers import PASSPHRASE, LiveServer, at, day_of_records, device_records, walk_in
+from sync_helpers import PASSPHRASE, LiveServer, assert_audit_held_once, at, day_of_records, device_records, walk_in
 
 from hubcentral.storage import CentralStore
 from hubdesk.domain.models import Contact
@@ -93,6 +93,7 @@ def assert_exactly_once(device: Store, central: CentralStore) -> None:
     payments = device._rows("SELECT count(*) FROM payments")[0][0]
     assert len(central.records("payment")) == payments
     assert sync_state.cursor(device) == central.head()
+    assert_audit_held_once(device, central)
 
 
 def test_cut_connections_then_resumed(device: Store, server: LiveServer, central: CentralStore) -> None:

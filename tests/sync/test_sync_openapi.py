@@ -18,6 +18,7 @@ from hubdesk.sync.protocol import SIGNED_HEADERS, sign_headers
 
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/push"): {"hub_code": "DEW", "items": []},
+    ("post", "/v1/audit"): {"items": []},
     ("post", "/v1/enrol"): {"code": "NOPE-NOPE-NOPE-NOPE", "device_id": "01900000-0000-7000-8000-000000000001",
                             "hub_code": "DEW", "public_key": "A" * 43},
 }

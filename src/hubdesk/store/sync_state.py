@@ -28,6 +28,7 @@ K_CURSOR = "cursor"
 K_LAST_SYNC = "last_sync_at"
 K_BUNDLE_KEY = "service_bundle_key"
 K_DATABASE = "service_database_id"
+K_AUDIT_ACKED = "audit_acked"  # the service holds this desk's audit entries 1..this
 
 
 def get(store: Store, key: str) -> str | None:
@@ -217,6 +218,65 @@ def requeue(store: Store, outbox_id: str) -> None:
         store.db.execute(
             "UPDATE outbox SET state = 'waiting' WHERE id = ? AND state = 'quarantined'", [outbox_id]
         )
+
+
+# --- the audit chain, sent to the central record ------------------------------------------
+
+AUDIT_COLUMNS = ("seq", "at", "actor", "action", "kind", "record_id", "detail", "body_hash", "mac")
+GENESIS = "0" * 64  # the prev_mac of the first entry (hubdesk.store.audit.GENESIS)
+
+
+def audit_acked(store: Store) -> int:
+    return int(get(store, K_AUDIT_ACKED) or 0)
+
+
+def audit_after(store: Store, after: int, limit: int) -> list[dict[str, Any]]:
+    """Audit entries after `after`, oldest first, each with the MAC of the entry before it
+    (so the service can check its copy continues). Ids, actions and logins only."""
+    rows = store._rows(
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit WHERE seq >= ? ORDER BY seq LIMIT ?",
+        [max(after, 1), limit + 1],
+    )
+    prev = GENESIS
+    if after and rows and rows[0][0] == after:
+        prev = rows.pop(0)[-1]
+    elif after:
+        prev = "f" * 64  # the entry before is gone here: the service will say the chain does not continue
+    items = []
+    for row in rows[:limit]:
+        entry = dict(zip(AUDIT_COLUMNS, row, strict=True))
+        entry["prev_mac"] = prev
+        prev = entry["mac"]
+        items.append(entry)
+    return items
+
+
+def audit_between(store: Store, first: int, last: int) -> dict[int, dict[str, Any]]:
+    rows = store._rows(
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit WHERE seq BETWEEN ? AND ? ORDER BY seq", [first, last])
+    return {row[0]: dict(zip(AUDIT_COLUMNS, row, strict=True)) for row in rows}
+
+
+def record_audit_ack(store: Store, acked: int, problem: str | None = None) -> None:
+    """Keep what the service acknowledged holding, in one transaction; a refusal (the central
+    copy differs from this desk's history) is itself audited."""
+    with store._save() as now:
+        _put(store, K_AUDIT_ACKED, str(acked))
+        if problem:
+            store._audit(now, "sync", "audit", None, problem[:200])
+
+
+def record_sync_done(store: Store, at: str, detail: str) -> None:
+    """A completed sync: its time and its audit entry, in one transaction."""
+    with store._save() as now:
+        _put(store, K_LAST_SYNC, at)
+        store._audit(now, "sync", "service", None, detail)
+
+
+def record_audit_check(store: Store, compared: int, problems: int) -> None:
+    with store._save() as now:
+        store._audit(now, "verify", "audit", None, f"{compared} entries compared with the central copy, "
+                     f"{problems} problems")
 
 
 # --- conflicts --------------------------------------------------------------------------

@@ -29,9 +29,12 @@ from hubdesk.sync.protocol import (
     MAX_BATCH,
     PAGE_SIZE,
     PREFIX,
+    AuditPage,
+    AuditPushResponse,
     ChangesPage,
     EnrolRequest,
     EnrolResponse,
+    ItemStatus,
     Ping,
     PushItem,
     PushRequest,
@@ -83,11 +86,14 @@ class SyncReport:
     pages: int = 0
     reset: bool = False
     round_trips: int = 0
+    audit_sent: int = 0
+    audit_acked: int = 0
+    audit_problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.conflicts or self.quarantined)
+        return bool(self.conflicts or self.quarantined or self.audit_problems)
 
     @property
     def exit_code(self) -> int:
@@ -256,6 +262,90 @@ class SyncClient:
             self.progress("push", done, max(total, done))
         return report
 
+    def push_audit(self, report: SyncReport | None = None) -> SyncReport:
+        """Send the audit entries the service does not hold yet, in seq order, after the outbox.
+
+        What the service acknowledges is kept in one transaction. If it says it holds fewer
+        than this desk thought (a restored central database), the missing ones are sent
+        again from where it stands. An entry it refuses because its copy differs (this
+        desk's history changed after it was synced) stops the audit push, is audited here
+        and is reported: the admin's `hubdesk-central audit verify` shows it too."""
+        report = report or SyncReport()
+        after = sync_state.audit_acked(self.store)
+        restarted = False
+        while True:
+            items = sync_state.audit_after(self.store, after, self.batch_size)
+            if not items:
+                break
+            try:
+                response = self.request("POST", f"{PREFIX}/audit", {"items": items})
+            except Refused as exc:
+                if exc.status == 413 and self.batch_size > 1:
+                    self.batch_size = max(1, self.batch_size // 2)
+                    continue
+                raise
+            answer = AuditPushResponse.model_validate_json(response.content)
+            report.audit_sent += len(items)
+            acked = after
+            refused = None
+            for result in answer.results:
+                if result.status in (ItemStatus.ACCEPTED, ItemStatus.ALREADY_HAD) and result.seq == acked + 1:
+                    acked = result.seq
+                elif result.status == ItemStatus.REJECTED:
+                    refused = result
+                    break
+            if refused is not None and answer.held < items[0]["seq"] - 1 and not restarted:
+                # The service holds fewer entries than this desk was told: send from there.
+                restarted = True
+                after = answer.held
+                sync_state.record_audit_ack(self.store, after)
+                report.notes.append(f"The service held this desk's audit history only up to entry {after}; "
+                                    "sent the rest again")
+                continue
+            if refused is not None:
+                problem = refused.reason or f"audit entry {refused.seq} refused"
+                sync_state.record_audit_ack(self.store, acked, f"audit push refused at entry {refused.seq}")
+                report.audit_problems.append(problem)
+                report.audit_acked = acked
+                return report
+            sync_state.record_audit_ack(self.store, acked)
+            if acked == after:
+                break  # nothing acknowledged: never loop
+            after = acked
+        report.audit_acked = after
+        return report
+
+    def compare_audit(self) -> tuple[int, list[str]]:
+        """Compare this desk's audit entries with the central copy: an entry edited or deleted
+        here after it was synced shows. Returns (entries compared, problems)."""
+        since, compared = 0, 0
+        problems: list[str] = []
+        while True:
+            response = self.request("GET", f"{PREFIX}/audit", params={"since": since, "limit": self.page_size})
+            page = AuditPage.model_validate_json(response.content)
+            if not page.items:
+                break
+            first, last = page.items[0].seq, page.items[-1].seq
+            local = sync_state.audit_between(self.store, first, last)
+            prev: str | None = None
+            for item in page.items:
+                mine = local.get(item.seq)
+                compared += 1
+                central = item.model_dump(exclude={"prev_mac"})
+                if mine is None:
+                    problems.append(f"audit entry {item.seq} is held centrally but missing here (deleted)")
+                elif mine != central:
+                    problems.append(f"audit entry {item.seq} here differs from the central copy "
+                                    "(changed after it was synced)")
+                elif prev is not None and item.prev_mac != prev:
+                    problems.append(f"audit entry {item.seq} does not follow entry {item.seq - 1} centrally")
+                prev = item.mac
+            since = last
+            if not page.more:
+                break
+        sync_state.record_audit_check(self.store, compared, len(problems))
+        return compared, problems
+
     def pull(self, report: SyncReport | None = None) -> SyncReport:
         report = report or SyncReport()
         page_size = self.page_size
@@ -299,8 +389,11 @@ class SyncClient:
         """Push everything waiting, then pull everything new. Safe to run again after any failure."""
         report = SyncReport()
         self.push(report)
+        self.push_audit(report)
         self.pull(report)
-        sync_state.put(self.store, **{sync_state.K_LAST_SYNC: str(int(self.clock()))})
+        sync_state.record_sync_done(
+            self.store, str(int(self.clock())),
+            f"completed: sent {report.pushed}, received {report.pulled}, audit held to {report.audit_acked}")
         report.round_trips = self.round_trips
         return report
 

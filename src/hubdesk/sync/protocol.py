@@ -175,6 +175,52 @@ class PushResponse(Message):
     cursor: int = Field(description="The service's change sequence after this push")
 
 
+# --- audit -----------------------------------------------------------------------------
+
+MacHex = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class AuditItem(Message):
+    """One entry of the device's audit chain, as the store keeps it: ids, actions and
+    logins only, never personal data. `prev_mac` is the MAC of the entry before (all
+    zeros for the first), so the service can check that the chain it holds continues."""
+
+    seq: int = Field(ge=1)
+    at: Annotated[str, Field(max_length=40)]
+    actor: Annotated[str, Field(max_length=40)]
+    action: Annotated[str, Field(max_length=40)]
+    kind: Annotated[str, Field(max_length=40)]
+    record_id: Annotated[str, Field(max_length=64)] | None = None
+    detail: Annotated[str, Field(max_length=1000)] = ""
+    body_hash: Annotated[str, Field(pattern=r"^([0-9a-f]{64})?$")] = ""
+    mac: MacHex
+    prev_mac: MacHex
+
+
+class AuditPushRequest(Message):
+    items: Annotated[list[AuditItem], Field(min_length=1, max_length=MAX_BATCH,
+                                            description="Consecutive entries, oldest first")]
+
+
+class AuditResult(Message):
+    seq: int
+    status: ItemStatus
+    code: int = Field(description="201 accepted, 200 already held, 409 differs from the copy held or "
+                      "does not continue it")
+    reason: str | None = None
+
+
+class AuditPushResponse(Message):
+    results: list[AuditResult]
+    held: int = Field(description="The last entry the service holds for this device (it holds 1..held)")
+
+
+class AuditPage(Message):
+    items: list[AuditItem]
+    more: bool
+    held: int
+
+
 # --- pull ------------------------------------------------------------------------------
 
 
