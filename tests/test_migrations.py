@@ -86,6 +86,8 @@ def m001_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return []
 
     monkeypatch.setattr(store_module, "migrate", migrate_to_m001)
+    # The m001-era store kept no per-person contact summary (m005 adds and backfills it).
+    monkeypatch.setattr(Store, "refresh_contact_summary", lambda self, person_ids: None)
     s, recovery = Store.create(
         data_dir,
         hub=Hub(code="DEW", name="Dewsbury hub"),
@@ -139,6 +141,9 @@ def test_unlock_migrates_a_first_version_store_and_keeps_its_data(m001_store) ->
         assert s.outbox() == before["outbox"]
         assert s.count("audit") == before["audit"] + 1  # this unlock
         assert chain_problems(s) == []
+        # m005 backfilled the contact summary from the contacts already there.
+        summary = s._rows("SELECT person_id, last_at FROM person_contact_summary")
+        assert summary == [(before["person"].id, s._rows("SELECT started_at FROM contacts")[0][0])]
         # And it goes on working at the new version.
         s.record_contact(a_contact(s, before["person"], "After the migration"))
         assert chain_problems(s) == []

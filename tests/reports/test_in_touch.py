@@ -118,3 +118,14 @@ def test_csv_and_md(demo_store):
     assert {r["in_touch"] for r in rows} == {"yes", "no"}
     md = render_md(report)
     assert "| All |" in md and f"## Overdue ({len(report.overdue)})" in md
+
+
+@pytest.mark.parametrize("as_of", [TODAY, date(2026, 3, 19), date(2026, 3, 31)])
+def test_kept_summary_matches_the_walk_through_contacts(demo_store, as_of):
+    """The per-person summary kept at each contact save gives the same list as walking the
+    contacts themselves (the path a past date with later contacts takes)."""
+    fast = in_touch_report(demo_store, as_of=as_of)
+    slow = in_touch_report(demo_store, as_of=as_of, use_summary=False)
+    assert [(x.person.id, x.last_contact_at, x.last_in_touch_at) for x in fast.lines] == [
+        (x.person.id, x.last_contact_at, x.last_in_touch_at) for x in slow.lines
+    ]

@@ -78,3 +78,8 @@ def can_approve(manager: User, amount_pence: int) -> tuple[bool, str]:
             f"{format_pence(manager.payment_limit_pence)}"
         )
     return True, ""
+
+
+# "In touch" is the figure the service reports: seen, or spoken to by phone or video.
+# A text or message is a contact, but not being in touch.
+SPOKEN_CONTACT_TYPES = ("phone", "video")

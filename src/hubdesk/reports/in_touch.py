@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hubdesk.domain.enums import ContactType
-from hubdesk.domain.rules import AgeBand, age_band
+from hubdesk.domain.rules import SPOKEN_CONTACT_TYPES, AgeBand, age_band
 from hubdesk.store.store import Store, _iso
 
 LONDON = ZoneInfo("Europe/London")
@@ -31,7 +31,7 @@ DEFAULT_INTERVAL_DAYS: dict[AgeBand, int] = {
     AgeBand.BAND_18_20: 56,
     AgeBand.BAND_21_25: 56,
 }
-SPOKEN = (ContactType.PHONE.value, ContactType.VIDEO.value)
+SPOKEN = SPOKEN_CONTACT_TYPES
 FORMATS = ("csv", "md")
 
 _CURRENT = "NOT EXISTS (SELECT 1 FROM contacts n WHERE n.amends = c.id)"
@@ -147,6 +147,7 @@ def in_touch_report(
     pa: str | None = None,
     hub_code: str | None = None,
     defaults: dict[AgeBand, int] | None = None,
+    use_summary: bool = True,
 ) -> InTouchReport:
     """The caseload (16 to 25 on `as_of`, walk-ins not yet matched left out), filtered by
     allocated PA and hub, each with their last contact and whether they are in touch."""
@@ -154,7 +155,7 @@ def in_touch_report(
     pa = pa.strip().lower() if pa else None
     hub_code = hub_code.strip().upper() if hub_code else None
     _start, end = store.day_bounds(as_of)
-    clauses, params = ["p.walk_in = 0"], []  # numbered ?4, ?5 after the ?1-?3 below
+    clauses, params = ["p.walk_in = 0"], []
     if pa:
         clauses.append("p.allocated_pa = ?")
         params.append(pa)
@@ -166,16 +167,28 @@ def in_touch_report(
     # cost follows the caseload, not the years of contacts behind it.
     # The few fields needed are read from the stored JSON (validated when it was saved) with
     # json.loads: whole Person models, or SQLite's json_extract, would cost most of the time budget.
-    rows = store._rows(
-        "SELECT p.body, "
-        "(SELECT started_at || '|' || contact_type FROM contacts c WHERE c.person_id = p.id AND c.started_at < ?1 "
-        f"AND {_CURRENT} ORDER BY c.started_at DESC LIMIT 1), "
-        "(SELECT started_at FROM contacts c WHERE c.person_id = p.id AND c.started_at < ?1 "
-        f"AND {_CURRENT} AND (c.contact_type IN (?2, ?3, 'drop_in', 'home_visit') "
-        "OR json_extract(c.body, '$.seen') = 1) ORDER BY c.started_at DESC LIMIT 1) "
-        f"FROM people p WHERE {' AND '.join(clauses)} ORDER BY p.rowid",
-        [_iso(end), *SPOKEN, *params],
-    )
+    where = " AND ".join(clauses)
+    latest = store._rows("SELECT max(started_at) FROM contacts")[0][0]
+    if use_summary and (latest is None or latest < _iso(end)):
+        # Nothing recorded after as_of: each person's kept summary is the answer, one row each.
+        rows = store._rows(
+            "SELECT p.body, s.last_at || '|' || s.last_type, s.last_touch_at FROM people p "
+            f"LEFT JOIN person_contact_summary s ON s.person_id = p.id WHERE {where} ORDER BY p.rowid",
+            params,
+        )
+    else:
+        # A past date with later contacts: per person, walk contacts_person backwards from
+        # `end` and stop at the first match, so the cost follows the caseload.
+        rows = store._rows(
+            "SELECT p.body, "
+            "(SELECT started_at || '|' || contact_type FROM contacts c WHERE c.person_id = p.id "
+            f"AND c.started_at < ? AND {_CURRENT} ORDER BY c.started_at DESC LIMIT 1), "
+            "(SELECT started_at FROM contacts c WHERE c.person_id = p.id AND c.started_at < ? "
+            f"AND {_CURRENT} AND (c.contact_type IN (?, ?) OR json_extract(c.body, '$.seen') = 1) "
+            "ORDER BY c.started_at DESC LIMIT 1) "
+            f"FROM people p WHERE {where} ORDER BY p.rowid",
+            [_iso(end), _iso(end), *SPOKEN, *params],
+        )
     report = InTouchReport(as_of=as_of, pa=pa, hub_code=hub_code, defaults=dict(defaults))
     for body, last, touch in rows:
         data = json.loads(body)

@@ -220,4 +220,22 @@ def m004_outbox_by_record(db: Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS outbox_record ON outbox(record_id, seq)")
 
 
+@migrations()
+def m005_person_contact_summary(db: Database) -> None:
+    """Each person's latest contact and latest time in touch, kept with every contact save,
+    so the keeping-in-touch list costs one row a person, not a walk through years of contacts."""
+    from hubdesk.store.store import SUMMARY_SELECT
+
+    db.executescript(
+        """
+        CREATE TABLE person_contact_summary (
+            person_id TEXT PRIMARY KEY, last_at TEXT, last_type TEXT, last_touch_at TEXT
+        );
+        CREATE INDEX contacts_started ON contacts(started_at);
+        """
+    )
+    db.execute(f"INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
+               f"SELECT p.id, {SUMMARY_SELECT} FROM people p")
+
+
 LATEST = [m.name for m in migrations._migrations][-1]

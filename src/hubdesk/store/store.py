@@ -60,6 +60,18 @@ from hubdesk.store.keys import (
 from hubdesk.store.schema import migrate, schema_version
 
 DB_NAME = "hubdesk.db"
+
+_CURRENT_C = "NOT EXISTS (SELECT 1 FROM contacts n WHERE n.amends = c.id)"
+_IN_TOUCH_C = "(c.contact_type IN ('phone', 'video') OR json_extract(c.body, '$.seen') = 1)"
+# A person's (p.id) latest current contact, its type, and latest current contact in touch.
+SUMMARY_SELECT = (
+    f"(SELECT started_at FROM contacts c WHERE c.person_id = p.id AND {_CURRENT_C} "
+    "ORDER BY started_at DESC LIMIT 1), "
+    f"(SELECT contact_type FROM contacts c WHERE c.person_id = p.id AND {_CURRENT_C} "
+    "ORDER BY started_at DESC LIMIT 1), "
+    f"(SELECT started_at FROM contacts c WHERE c.person_id = p.id AND {_CURRENT_C} AND {_IN_TOUCH_C} "
+    "ORDER BY started_at DESC LIMIT 1)"
+)
 SLOTS_NAME = "hubdesk.keys"
 M = TypeVar("M", bound=BaseModel)
 
@@ -621,7 +633,23 @@ class Store:
                  contact.recorded_by, body, seq],
             )
             self._outbox(now, "contact", contact.id, body)
+            people = {contact.person_id}
+            if contact.amends:
+                before = self._rows("SELECT person_id FROM contacts WHERE id = ?", [contact.amends])
+                people |= {row[0] for row in before}
+            self.refresh_contact_summary(sorted(people))
         return contact
+
+    def refresh_contact_summary(self, person_ids: list[str]) -> None:
+        """Recompute the people's latest contact and latest in-touch time (inside a save)."""
+        for person_id in person_ids:
+            self.db.execute(
+                "INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
+                f"SELECT p.id, {SUMMARY_SELECT} FROM people p WHERE p.id = ? "
+                "ON CONFLICT(person_id) DO UPDATE SET last_at = excluded.last_at, "
+                "last_type = excluded.last_type, last_touch_at = excluded.last_touch_at",
+                [person_id],
+            )
 
     def current_contact(self, contact_id: str) -> Contact:
         found = self._models(
