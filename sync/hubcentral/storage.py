@@ -325,6 +325,36 @@ def engine_for(db: str) -> Engine:
     return SQLiteEngine(Path(db).expanduser())
 
 
+class _Batch:
+    """One push batch's view of the records it touches, and the rows it writes at the end."""
+
+    def __init__(self, records: dict[tuple[str, str], tuple]) -> None:
+        self.records = records
+        self.inserts: dict[tuple[str, str], list[Any]] = {}
+        self.updates: dict[tuple[str, str], list[Any]] = {}
+        self.received: list[list[Any]] = []
+
+    def put(self, key: tuple[str, str], version: int, hub: str | None, device_id: str, outbox_id: str,
+            digest: str, body: str, at: str) -> None:
+        held = key in self.records
+        self.records[key] = (version, digest, body, hub)
+        if key in self.inserts or not held:
+            self.inserts[key] = [key[0], key[1], version, hub, device_id, outbox_id, digest, body, at]
+        else:
+            self.updates[key] = [version, hub, device_id, outbox_id, digest, body, at, key[0], key[1]]
+
+    def flush(self, tx: Tx) -> None:
+        tx.executemany(
+            "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
+            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(self.inserts.values()))
+        tx.executemany(
+            "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "
+            "body = ?, received_at = ? WHERE kind = ? AND record_id = ?", list(self.updates.values()))
+        tx.executemany(
+            "INSERT INTO received(outbox_id, device_id, device_seq, kind, record_id, content_hash, status, code, "
+            "reason, acting_user, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.received)
+
+
 class CentralStore:
     """Everything the service keeps: devices, received outbox items, records, caseload,
     reference data and the change feed devices pull."""
@@ -563,20 +593,25 @@ class CentralStore:
     # --- push ---------------------------------------------------------------------------
 
     def push(self, device: Device, user: str, items: list[PushItem], now: datetime) -> tuple[list[ItemResult], int]:
-        """Apply a batch: each outbox id at most once, whatever is resent or sent at once."""
+        """Apply a batch: each outbox id at most once, whatever is resent or sent at once.
+
+        A batch costs a handful of round trips, not a few per item: what is already held
+        (receipts, records and the parents of decisions and attendance) is read at once,
+        and the new records and receipts are written together at the end (psycopg
+        pipelines executemany). Persons still go one by one (their case id can clash)."""
         results: list[ItemResult] = []
         conflicted: set[tuple[str, str]] = set()
         with self.engine.transaction(write=True) as tx:
             seen = self._received(tx, [item.id for item in items])
+            batch = _Batch(self._held_records(tx, items))
             for item in items:
-                if (item.kind, item.record_id) in conflicted:
-                    # Built on an edit of this batch that conflicted: it conflicts too.
-                    result = self._push_one(tx, device, user, item, now, seen, follows_conflict=True)
-                else:
-                    result = self._push_one(tx, device, user, item, now, seen)
+                follows = (item.kind, item.record_id) in conflicted
+                # Built on an edit of this batch that conflicted: it conflicts too.
+                result = self._push_one(tx, device, user, item, now, seen, batch, follows_conflict=follows)
                 if result.status is ItemStatus.CONFLICT:
                     conflicted.add((item.kind, item.record_id))
                 results.append(result)
+            batch.flush(tx)
             head = int((tx.one("SELECT max(seq) FROM changes") or [0])[0] or 0)
         return results, head
 
@@ -593,8 +628,33 @@ class CentralStore:
                 found[row[0]] = tuple(row[1:])
         return found
 
+    def _held_records(self, tx: Tx, items: list[PushItem]) -> dict[tuple[str, str], tuple]:
+        """The records a batch touches, and the payments and sessions its decisions and
+        attendance hang on, read at once: (kind, id) -> (version, content_hash, body, hub)."""
+        wanted: set[tuple[str, str]] = set()
+        for item in items:
+            if item.kind == "person":
+                continue
+            wanted.add((item.kind, item.record_id))
+            for parent_kind, field in (("payment", "payment_id"), ("session", "session_id")):
+                parent = item.body.get(field)
+                if isinstance(parent, str) and item.kind in ("payment_decision", "attendance"):
+                    wanted.add((parent_kind, parent))
+        ids = sorted({record_id for _, record_id in wanted})
+        found: dict[tuple[str, str], tuple] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in tx.all(
+                f"SELECT kind, record_id, version, content_hash, body, hub_code FROM records "
+                f"WHERE record_id IN ({marks})", chunk,
+            ):
+                if (row[0], row[1]) in wanted:
+                    found[(row[0], row[1])] = tuple(row[2:])
+        return found
+
     def _push_one(self, tx: Tx, device: Device, user: str, item: PushItem, now: datetime,
-                  received: dict[str, tuple], follows_conflict: bool = False) -> ItemResult:
+                  received: dict[str, tuple], batch: _Batch, follows_conflict: bool = False) -> ItemResult:
         digest = content_hash(item.kind, item.record_id, item.body)
         seen = received.get(item.id)
         if seen is not None:
@@ -619,31 +679,32 @@ class CentralStore:
         try:
             with guard:
                 if follows_conflict:
-                    row = tx.one("SELECT body FROM people WHERE id = ?", [item.record_id]) if (
-                        item.kind == "person") else tx.one(
-                        "SELECT body FROM records WHERE kind = ? AND record_id = ?", [item.kind, item.record_id])
-                    result = self._conflict(tx, device, item, json.loads(row[0]) if row else {}, now)
+                    if item.kind == "person":
+                        row = tx.one("SELECT body FROM people WHERE id = ?", [item.record_id])
+                        remote = json.loads(row[0]) if row else {}
+                    else:
+                        held = batch.records.get((item.kind, item.record_id))
+                        remote = json.loads(held[2]) if held else {}
+                    result = self._conflict(tx, device, item, remote, now)
                 else:
-                    result = self._apply(tx, device, item, digest, now)
+                    result = self._apply(tx, device, item, digest, now, batch)
         except self.engine.integrity_errors:
             result = ItemResult(
                 id=item.id, status=ItemStatus.REJECTED, code=409,
                 reason="The record clashes with one already held (a duplicate id or receipt number)",
             )
-        tx.execute(
-            "INSERT INTO received(outbox_id, device_id, device_seq, kind, record_id, content_hash, status, code, "
-            "reason, acting_user, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        batch.received.append(
             [item.id, device.device_id, item.seq, item.kind, item.record_id, digest, result.status.value,
-             result.code, result.reason, user, iso(now)],
-        )
+             result.code, result.reason, user, iso(now)])
         # The same id twice in one batch: the second is answered like a resend.
         received[item.id] = (digest, device.device_id, result.status.value, result.code, result.reason)
         return result
 
-    def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
+    def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime,
+               batch: _Batch) -> ItemResult:
         model = MODELS.get(item.kind)
         if model is None:
-            return self._apply_event(tx, device, item, digest, now)
+            return self._apply_event(device, item, digest, now, batch)
         try:
             record = model.model_validate(item.body)
         except ValidationError as exc:
@@ -655,11 +716,11 @@ class CentralStore:
                               reason="record_id does not match the record's id")
         hub = getattr(record, "hub_code", None)
         if hub is None and item.kind in ("payment_decision", "attendance"):
-            parent_kind, parent_id = (
+            parent_key = (
                 ("payment", record.payment_id) if item.kind == "payment_decision" else ("session", record.session_id)  # type: ignore[attr-defined]
             )
-            parent = tx.one("SELECT hub_code FROM records WHERE kind = ? AND record_id = ?", [parent_kind, parent_id])
-            hub = parent[0] if parent else None
+            parent = batch.records.get(parent_key)
+            hub = parent[3] if parent else None
         if item.kind != "person" and hub is not None and hub != device.hub_code:
             return ItemResult(
                 id=item.id, status=ItemStatus.REJECTED, code=403,
@@ -668,8 +729,8 @@ class CentralStore:
         if item.kind == "person":
             return self._apply_person(tx, device, item, digest, now)
         version = int(getattr(record, "version", 1))
-        row = tx.one("SELECT version, content_hash, body FROM records WHERE kind = ? AND record_id = ?",
-                     [item.kind, item.record_id])
+        key = (item.kind, item.record_id)
+        row = batch.records.get(key)
         if row is not None:
             if row[1] == digest:
                 return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200,
@@ -679,22 +740,11 @@ class CentralStore:
                                   reason="A different record with this id is already held")
             if version <= row[0]:
                 return self._conflict(tx, device, item, json.loads(row[2]), now)
-            tx.execute(
-                "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "
-                "body = ?, received_at = ? WHERE kind = ? AND record_id = ?",
-                [version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now),
-                 item.kind, item.record_id],
-            )
-            return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
-        tx.execute(
-            "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [item.kind, item.record_id, version, hub, device.device_id, item.id, digest,
-             canonical_json(item.body), iso(now)],
-        )
+        batch.put(key, version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now))
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
-    def _apply_event(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
+    def _apply_event(self, device: Device, item: PushItem, digest: str, now: datetime,
+                     batch: _Batch) -> ItemResult:
         """A kind this service has no model for: kept as an immutable event, hub checked."""
         if item.body.get("id") != item.record_id:
             return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
@@ -705,19 +755,15 @@ class CentralStore:
                 id=item.id, status=ItemStatus.REJECTED, code=403,
                 reason=f"The record is for hub {hub}; this device is enrolled at {device.hub_code}",
             )
-        row = tx.one("SELECT content_hash FROM records WHERE kind = ? AND record_id = ?", [item.kind, item.record_id])
+        key = (item.kind, item.record_id)
+        row = batch.records.get(key)
         if row is not None:
-            if row[0] == digest:
+            if row[1] == digest:
                 return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200,
                                   reason="The record was already held")
             return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=409,
                               reason="A different record with this id is already held")
-        tx.execute(
-            "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
-            "received_at) VALUES (?, ?, 1, ?, ?, ?, ?, ?, ?)",
-            [item.kind, item.record_id, hub, device.device_id, item.id, digest, canonical_json(item.body),
-             iso(now)],
-        )
+        batch.put(key, 1, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now))
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
     def kinds(self) -> list[str]:
