@@ -68,3 +68,52 @@ def rss_mb() -> float:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def big_store(records: int = 500_000, people: int = 10_000, seed: int = 23) -> Path:
+    """Ten years of one council: 10,000 people and about 500,000 records (contacts, with
+    payments, reversals and sessions in proportion), both hubs. Built once, kept."""
+    path = ROOT / f"big-{people}p-{records}r-{seed}"
+    if (path / "hubdesk.db").exists():
+        return path
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from hubdesk.demo import build_demo
+    from hubdesk.domain.models import Contact
+    from hubdesk.store.store import Store
+
+    start = time.perf_counter()
+    os.environ.setdefault("HUBDESK_KDF_PROFILE", "")
+    build_demo(path, people=people, days=0, seed=seed, passphrase=PASSPHRASE)
+    store = Store.unlock(path, "sam", PASSPHRASE)
+    rng = random.Random(seed)
+    ids = [row[0] for row in store._rows("SELECT id FROM people")]
+    purposes = ["housing", "money", "benefits", "ete", "health", "wellbeing", "family", "practical"]
+    first = datetime(2016, 12, 1, 10, tzinfo=UTC)
+    span = (datetime.now(UTC) - first).total_seconds()
+    made = 0
+    payments = 0
+    while made < records:
+        with store.batch():
+            for _ in range(2000):
+                at = first + timedelta(seconds=rng.random() * span)
+                at = at.replace(hour=rng.randint(10, 15))
+                kind = rng.choice(["drop_in", "drop_in", "phone", "text", "home_visit"])
+                store.clock = lambda a=at: a + timedelta(minutes=3)
+                store.record_contact(Contact(
+                    person_id=rng.choice(ids), hub_code=rng.choice(["DEW", "N11"]), contact_type=kind,
+                    recorded_by="sam", started_at=at, ended_at=at + timedelta(minutes=rng.randint(5, 90)),
+                    recorded_at=at + timedelta(minutes=3), seen=kind in ("drop_in", "home_visit"),
+                    purposes=tuple(rng.sample(purposes, rng.randint(1, 2))),
+                    summary="Synthetic bench contact"))
+                made += 1
+                if rng.random() < 0.06:
+                    store.record_payment(person_id=rng.choice(ids), category="travel", amount_pence=500,
+                                         method="cash", reason="Synthetic bench payment")
+                    made += 1
+                    payments += 1
+        store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        print(f"     big store: {made:,} records in {time.perf_counter() - start:.0f} s", flush=True)
+    store.lock()
+    return path

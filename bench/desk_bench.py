@@ -51,9 +51,39 @@ asyncio.run(main())
 """
 
 
+_drawn: dict[str, float] = {}
+
+
+def _watch_table_renders() -> None:
+    """Note when the results table first draws after its rows were replaced: a keystroke's
+    latency is from the key press to that draw, not Pilot's own idle waiting after it."""
+    from textual.widgets import DataTable
+
+    if getattr(DataTable, "_bench_wrapped", False):
+        return
+    original_clear, original_render = DataTable.clear, DataTable.render_lines
+
+    def clear(self, *args, **kwargs):
+        _drawn.pop("at", None)
+        _drawn["cleared"] = time.perf_counter()
+        return original_clear(self, *args, **kwargs)
+
+    def render_lines(self, crop):
+        lines = original_render(self, crop)
+        if "cleared" in _drawn:
+            _drawn.setdefault("at", time.perf_counter())
+        return lines
+
+    DataTable.clear = clear
+    DataTable.render_lines = render_lines
+    DataTable._bench_wrapped = True
+
+
 async def _unlock_and_search(path) -> tuple[float, list[float]]:
     from hubdesk.app import make_app
     from hubdesk.screens.desk import DeskScreen
+
+    _watch_table_renders()
 
     app = make_app(path)
     keystrokes: list[float] = []
@@ -72,10 +102,11 @@ async def _unlock_and_search(path) -> tuple[float, list[float]]:
             await pilot.press("slash")
             await pilot.pause()
             for ch in word:
+                _drawn.clear()
                 t = time.perf_counter()
                 await pilot.press(ch)
                 await pilot.pause()
-                keystrokes.append(time.perf_counter() - t)
+                keystrokes.append(_drawn.get("at", time.perf_counter()) - t)
             await pilot.press("escape")
             await pilot.pause()
     return unlocked, keystrokes
@@ -100,7 +131,7 @@ def run() -> list[Result]:
         keys += strokes
     results.append(Result("unlock to the desk, 10,000 people, after the KDF", median(unlocks) - kdf_time, "s", 1.0,
                           f"with KDF {median(unlocks):.3f} s (KDF {kdf_time:.3f} s)"))
-    results.append(Result("keystroke to search results p95 (Pilot), 10,000", p95(keys) * 1000, "ms", 50,
+    results.append(Result("keystroke to results drawn p95 (Pilot), 10,000", p95(keys) * 1000, "ms", 50,
                           f"median {median(keys) * 1000:.1f} ms, n={len(keys)}"))
     out = subprocess.run([sys.executable, "-c", _MEMORY, str(path)], capture_output=True, text=True, check=True)
     results.append(Result("desk memory with 10,000 people (RSS)", float(out.stdout.strip().splitlines()[-1]),

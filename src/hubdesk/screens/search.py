@@ -25,6 +25,11 @@ TITLES = {
 }
 
 
+COLUMNS = (("Name", 30), ("Age", 3), ("Band", 5), ("Status", 27), ("Allocated PA", 18),
+           ("Last contact", 18), ("Alerts", 6))
+RESULTS = 20  # more than a screen shows at 120x40; the search narrows as people type
+
+
 class SearchScreen(DeskBase[str | None]):
     """mode 'open' opens the person; 'visit'/'contact'/'payment' go straight to that form;
     'pick' returns the person id to whoever pushed this screen."""
@@ -47,6 +52,7 @@ class SearchScreen(DeskBase[str | None]):
         super().__init__()
         self.mode = mode
         self.hits: list[Person] = []
+        self._names: dict[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(TITLES.get(self.mode, "Find a person"), classes="title", id="search-title")
@@ -58,17 +64,24 @@ class SearchScreen(DeskBase[str | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#results", DataTable).add_columns(
-            "Name", "Age", "Band", "Status", "Allocated PA", "Last contact", "Alerts"
-        )
+        table = self.query_one("#results", DataTable)
+        # Fixed widths: a keystroke redraws the rows without measuring every cell again.
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
+
+    def _user_names(self) -> dict[str, str]:
+        """Staff names for the PA column, read once per visit to this screen, not per key."""
+        if self._names is None:
+            self._names = desk_queries.user_names(self.store)
+        return self._names
 
     @on(Input.Changed, "#query")
     def _search(self, event: Input.Changed) -> None:
         store = self.store
-        hits = store.search_people(event.value, limit=30)
+        hits = store.search_people(event.value, limit=RESULTS)
         people = store.people([h.person_id for h in hits])
         self.hits = people
-        names = desk_queries.user_names(store)
+        names = self._user_names()
         last = store.last_contacts([p.id for p in people])
         day = self.today()
         table = self.query_one("#results", DataTable)

@@ -8,6 +8,8 @@ fuzzily against each name form, with exact prefixes ranked first.
 
 from __future__ import annotations
 
+import bisect
+import heapq
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -61,6 +63,8 @@ class PersonIndex:
         self._case: dict[str, str] = {}
         self._dob_of: dict[str, date | None] = {}
         self._case_of: dict[str, str] = {}
+        self._words: list[tuple[str, int]] = []  # (word, name index), sorted; rebuilt lazily
+        self._words_dirty = True
 
     @classmethod
     def build(cls, people: list[Person]) -> PersonIndex:
@@ -74,6 +78,7 @@ class PersonIndex:
         full = f"{person.first_name} {person.last_name or ''}"
         pref = f"{person.preferred_name} {person.last_name or ''}" if person.preferred_name else ""
         text = utils.default_process(" | ".join(x for x in (full, pref, *forms) if x))
+        self._words_dirty = True
         if person.id in self._by_id:
             i = self._by_id[person.id]
             self._names[i] = text
@@ -93,6 +98,20 @@ class PersonIndex:
         if person.case_id:
             self._case[person.case_id.lower()] = person.id
             self._case_of[person.id] = person.case_id.lower()
+
+    def _prefixed(self, prefix: str) -> set[int]:
+        """Indexes of names with a word starting with `prefix` (bisect on a sorted word list)."""
+        if self._words_dirty:
+            self._words = sorted(
+                {(w, i) for i, name in enumerate(self._names) for w in name.replace("|", " ").split()}
+            )
+            self._words_dirty = False
+        found: set[int] = set()
+        at = bisect.bisect_left(self._words, (prefix, -1))
+        while at < len(self._words) and self._words[at][0].startswith(prefix):
+            found.add(self._words[at][1])
+            at += 1
+        return found
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -119,6 +138,12 @@ class PersonIndex:
         pq = utils.default_process(q)
         if not pq:
             return []
+        if " " not in pq:
+            # Names with a word starting with the query always rank first (they score 100 and
+            # a bonus); when there are enough of them, the fuzzy pass cannot change the answer.
+            prefixed = self._prefixed(pq)
+            if len(prefixed) >= limit:
+                return self._rank({i: 100.0 for i in prefixed}, pq, limit)
         pool = limit * 3
         results = process.extract(
             pq, self._names, scorer=fuzz.partial_ratio, limit=pool, score_cutoff=70,
@@ -132,13 +157,27 @@ class PersonIndex:
             for i, name in enumerate(self._names):
                 if i not in scores and (name.startswith(pq) or spaced in name):
                     scores[i] = 100.0
-        ranked = []
-        for i, score in scores.items():
-            name = self._names[i]
+        return self._rank(scores, pq, limit)
+
+    def _rank(self, scores: dict[int, float], pq: str, limit: int) -> list[PersonHit]:
+        names = self._names
+
+        def key(i: int) -> tuple[float, str]:
+            name = names[i]
             words = name.replace("|", " ").split()
             bonus = 10 if any(w.startswith(pq) for w in words) else 0
             bonus += 5 if pq in words else 0  # "kay" is Kay before it is Kayden
             bonus += 5 if name.startswith(pq) else 0
-            ranked.append((score + bonus, i))
-        ranked.sort(key=lambda t: (-t[0], self._names[t[1]]))
-        return [PersonHit(self._ids[i], float(s), "name") for s, i in ranked[:limit]]
+            return (-(scores[i] + bonus), name)
+
+        if len(scores) > 4 * limit and all(v == 100.0 for v in scores.values()):
+            # Thousands of prefix hits for a letter or two: only the best `limit` matter, and
+            # the exact words and name starts (the only bonuses above the common one) are few.
+            best = {i for i in scores if names[i].startswith(pq)}
+            best |= {i for i in self._prefixed(pq) if pq in names[i].replace("|", " ").split()}
+            rest = heapq.nsmallest(limit, (i for i in scores if i not in best), key=lambda i: names[i])
+            chosen = sorted(best, key=key)[:limit]
+            chosen += sorted(rest, key=key)[: limit - len(chosen)]
+            return [PersonHit(self._ids[i], -key(i)[0], "name") for i in chosen]
+        ranked = sorted(scores, key=key)[:limit]
+        return [PersonHit(self._ids[i], -key(i)[0], "name") for i in ranked]
