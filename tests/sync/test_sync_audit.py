@@ -4,6 +4,7 @@ both by the desk comparing with the central copy and by the service refusing a r
 
 from __future__ import annotations
 
+import argparse
 import json
 import secrets
 import threading
@@ -21,6 +22,7 @@ from hubcentral.storage import CentralStore
 from hubdesk.store import sync_state
 from hubdesk.store.audit import AuditEntry
 from hubdesk.store.store import Store
+from hubdesk.sync import commands
 from hubdesk.sync.client import SyncClient, Unreachable
 from hubdesk.sync.protocol import sign_headers
 
@@ -164,6 +166,8 @@ def test_an_entry_edited_after_it_was_synced_is_caught(device: Store, server: Li
     with SyncClient(device) as client:
         compared, problems = client.compare_audit()
     assert compared > 5 and problems == []
+    assert commands.run_sync(argparse.Namespace(compare_audit=True, to_file=None, quiet=True, ca=None), device) == 0
+    assert "Audit history matches" in capsys.readouterr().out
 
     tamper(device, "UPDATE audit SET detail = 'nothing to see' WHERE seq = 4", [])
     tamper(device, "DELETE FROM audit WHERE seq = 6", [])
@@ -172,6 +176,10 @@ def test_an_entry_edited_after_it_was_synced_is_caught(device: Store, server: Li
     assert "audit entry 4 here differs from the central copy (changed after it was synced)" in problems
     assert "audit entry 6 is held centrally but missing here (deleted)" in problems
     assert len(problems) == 2
+    args = argparse.Namespace(compare_audit=True, to_file=None, quiet=True, ca=None)
+    assert commands.run_sync(args, device) == 1
+    out, _ = capsys.readouterr()
+    assert "audit entry 4 here differs" in out and "audit entry 6 is held centrally" in out
 
     # The desk sends its history again (a reset acknowledgement): the service refuses the rewrite.
     sync_state.put(device, **{sync_state.K_AUDIT_ACKED: "0"})

@@ -29,6 +29,9 @@ def add_parsers(subparsers: Any) -> None:
     s.add_argument("--to-file", default=None, metavar="F",
                    help="Write the push as an encrypted, signed bundle to carry to the service")
     s.add_argument("--quiet", action="store_true", help="No progress line; only the outcome")
+    s.add_argument("--compare-audit", action="store_true",
+                   help="Only compare this desk's audit history with the central record's copy "
+                   "(an entry changed or deleted here after it was synced shows)")
     s.add_argument("--ca", default=None, help="A CA bundle to trust for the service's TLS certificate")
     s.set_defaults(store_command=run_sync)
 
@@ -64,6 +67,8 @@ def run_sync(args: argparse.Namespace, store: Store) -> int:
         print(f"Wrote {count} records to {args.to_file} (sealed for the central record service). "
               "They stay waiting here until the service has them.")
         return 0
+    if getattr(args, "compare_audit", False):
+        return run_compare_audit(args, store)
     try:
         with SyncClient(store, progress=_progress_line(args.quiet), verify=args.ca or True) as client:
             report = client.sync()
@@ -77,6 +82,25 @@ def run_sync(args: argparse.Namespace, store: Store) -> int:
     print(report.line())
     for note in report.notes:
         print(note)
-    if report.needs_attention:
+    for problem in report.audit_problems:
+        print(f"Audit history: {problem}. Tell the central admin.")
+    if report.conflicts or report.quarantined:
         print("Some records need attention: see the conflicts and quarantined records on the desk.")
     return report.exit_code
+
+
+def run_compare_audit(args: argparse.Namespace, store: Store) -> int:
+    """0: this desk's audit history matches the central copy; 1: it does not (each entry named)."""
+    try:
+        with SyncClient(store, verify=args.ca or True) as client:
+            compared, problems = client.compare_audit()
+    except SyncError as exc:
+        print(f"Audit history not compared: {exc}", file=sys.stderr)
+        return exc.exit_code
+    if not problems:
+        print(f"Audit history matches the central record's copy ({compared} entries compared).")
+        return 0
+    print(f"Audit history differs from the central record's copy ({compared} entries compared):")
+    for problem in problems:
+        print(f"  {problem}")
+    return 1
