@@ -480,7 +480,7 @@ def test_a_note_keeps_its_line_breaks_and_refuses_other_controls() -> None:
             recorded_by="sam",
             recorded_at=datetime(2026, 1, 1, tzinfo=UTC),
         )
-    assert explain(err.value) == {"reason": "Note contains characters that cannot be shown"}
+    assert explain(err.value) == {"reason": "This contains characters that cannot be shown"}
 
 
 def test_huge_text_is_refused_as_too_long() -> None:

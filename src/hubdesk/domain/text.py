@@ -51,12 +51,12 @@ def _text(max_len: int, what: str, *, allow_newlines: bool, required: bool = Tru
 
 
 Name = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(80, "Name", allow_newlines=False))]
-ShortText = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(200, "Text", allow_newlines=False))]
-Note = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(10_000, "Note", allow_newlines=True))]
+ShortText = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(200, "This", allow_newlines=False))]
+Note = Annotated[str, BeforeValidator(_clean), AfterValidator(_text(10_000, "This", allow_newlines=True))]
 OptionalNote = Annotated[
     str,
     BeforeValidator(_clean),
-    AfterValidator(_text(10_000, "Note", allow_newlines=True, required=False)),
+    AfterValidator(_text(10_000, "This", allow_newlines=True, required=False)),
 ]
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
