@@ -269,3 +269,42 @@ async def test_a_conflict_is_shown_with_both_sides_and_settled(desk_app, store: 
     assert sync_state.conflicts(store) == []
     [settled] = sync_state.conflicts(store, open_only=False)
     assert settled["resolution"] == "Kept Zebby, re-entered" and settled["settled_by"] == "sam"
+
+
+async def test_locking_the_desk_stops_a_sync_and_a_later_one_finishes(
+    desk_app, enrolled: Store, people, central: CentralStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_run_sync = hubdesk.app.run_sync
+    slow_first = [True]
+
+    def slow_run_sync(job, progress):
+        def slow(phase: str, done: int, total: int | None) -> None:
+            import time
+
+            if slow_first[0]:
+                time.sleep(0.5)
+            progress(phase, done, total)
+
+        return real_run_sync(job, slow)
+
+    monkeypatch.setattr(hubdesk.app, "run_sync", slow_run_sync)
+    desk_app.settings.background_sync = False
+    messages: list[Message] = []
+    async with desk_app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await unlock(pilot)
+        await pilot.press("y")
+        await pilot.pause(0.1)
+        assert desk_app.sync_view.running
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert screen_name(desk_app) == "UnlockScreen"
+        assert not desk_app.sync_view.running
+        assert any(isinstance(m, SyncFailed) and "stopped" in m.text for m in messages)
+        await pilot.pause(1.0)  # the cancelled thread stops at its next step and closes its store
+        slow_first[0] = False
+        await unlock(pilot)
+        await pilot.press("y")
+        await wait_for(pilot, lambda: any(isinstance(m, SyncDone) for m in messages))
+    assert desk_app.return_code in (None, 0)
+    assert enrolled.outbox_waiting() == 0
+    assert sorted(ids(central, "person")) == sorted(p.id for p in people.values())

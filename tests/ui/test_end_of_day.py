@@ -241,3 +241,31 @@ async def test_closing_the_day_syncs_everything_to_the_live_service(
     finally:
         server.stop()
         central.close()
+
+
+async def test_voucher_stock_by_serial_range(desk_app, store: Store, people) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("e", "3")
+        await pilot.pause()
+        screen = desk_app.screen
+        screen.query_one("#voucher-kind").value = "received"
+        screen.query_one("#voucher-first").value = "V100200"
+        screen.query_one("#voucher-last").value = "V100249"
+        screen.query_one("#voucher-last").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        screen.query_one("#voucher-kind").value = "counted"
+        screen.query_one("#voucher-first").value = "V100200"
+        screen.query_one("#voucher-last").value = "V100247"
+        screen.query_one("#voucher-last").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        figures = str(screen.query_one("#voucher-figures").content)
+        assert "received 50" in figures and "expected 50" in figures and "counted 48" in figures
+        assert "Missing (expected, not counted): V100248-V100249" in figures
+    events = day_store.voucher_events(store, "DEW", DAY)
+    assert [(e.kind.value, e.first_no, e.last_no) for e in events] == [
+        ("received", 100200, 100249),
+        ("counted", 100200, 100247),
+    ]

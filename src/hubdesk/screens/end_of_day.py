@@ -33,7 +33,13 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
-from hubdesk.domain.day import DENOMINATIONS, FloatEventKind, denomination_label, describe_difference
+from hubdesk.domain.day import (
+    DENOMINATIONS,
+    FloatEventKind,
+    VoucherStockKind,
+    denomination_label,
+    describe_difference,
+)
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.money import MoneyError, format_pence, parse_pounds
 from hubdesk.messages import Saved
@@ -51,7 +57,7 @@ from .base import DeskBase, ModalBase
 STEPS: tuple[tuple[str, str], ...] = (
     ("still-in", "Sign everyone out"),
     ("payments", "Payments awaiting approval"),
-    ("float", "Cash float"),
+    ("float", "Cash float and vouchers"),
     ("summary", "The day's summary"),
     ("trends", "Last 8 weeks"),
     ("handover", "Handover note"),
@@ -234,6 +240,19 @@ class EndOfDayScreen(DeskBase[None]):
                         yield Input(id="count-reason", compact=True, placeholder="needed for any difference")
                     yield Static("", id="count-check", markup=False)
                     yield Label("ctrl+s saves the count (counting again keeps the earlier one)", classes="muted")
+                    yield Label("Voucher stock", classes="section-title", id="voucher-title")
+                    yield Static("", id="voucher-figures", markup=False)
+                    yield Label("A range received, sent back or counted in stock: enter records it", classes="muted")
+                    with Horizontal(classes="eod-row"):
+                        yield Select(
+                            [(k.label, k.value) for k in VoucherStockKind],
+                            value=VoucherStockKind.COUNTED.value,
+                            allow_blank=False,
+                            id="voucher-kind",
+                            compact=True,
+                        )
+                        yield Input(id="voucher-first", compact=True, placeholder="first, e.g. V100200")
+                        yield Input(id="voucher-last", compact=True, placeholder="last, e.g. V100249")
                 with VerticalScroll(id="step-summary", classes="eod-step"):
                     yield Markdown("", id="summary")
                 with VerticalScroll(id="step-trends", classes="eod-step"):
@@ -324,6 +343,7 @@ class EndOfDayScreen(DeskBase[None]):
             table.move_cursor(row=min(keep, len(awaiting) - 1))
 
         self._show_float(checklist.cash_float)
+        self._show_vouchers()
         self._show_handover(names)
         self._show_close()
         self._show_checklist()
@@ -397,6 +417,45 @@ class EndOfDayScreen(DeskBase[None]):
         self.query_one("#float-figures", Static).update("\n".join(lines))
         self.expected_pence = f.expected_pence
         self._check_count()
+
+    def _show_vouchers(self) -> None:
+        v = day_store.reconcile_vouchers(self.store, self.store.hub_code, self.today())
+        lines = [
+            f"In stock at the start {v.start_stock} · received {v.received} · sent back {v.returned} · "
+            f"issued {v.issued} · expected {v.expected} · counted {'not yet' if v.counted is None else v.counted}"
+        ]
+        if v.missing:
+            lines.append("Missing (expected, not counted): " + ", ".join(v.missing))
+        if v.unexpected:
+            lines.append("Counted but not expected: " + ", ".join(v.unexpected))
+        if v.unknown_issued:
+            lines.append("Issued from no recorded stock: " + ", ".join(v.unknown_issued))
+        self.query_one("#voucher-figures", Static).update("\n".join(lines))
+
+    @on(Input.Submitted, "#voucher-first")
+    def _voucher_next(self) -> None:
+        self.query_one("#voucher-last", Input).focus()
+
+    @on(Input.Submitted, "#voucher-last")
+    def _record_vouchers(self) -> None:
+        first = self.query_one("#voucher-first", Input)
+        last = self.query_one("#voucher-last", Input)
+        kind = self.query_one("#voucher-kind", Select).value
+        try:
+            event = day_store.record_voucher_stock(
+                self.store, str(kind), first.value, last.value or first.value, day=self.today()
+            )
+        except ValidationError as exc:
+            self.say(_validation_text(exc), severity="error")
+            return
+        except StoreError as exc:
+            self.say(str(exc), severity="error")
+            return
+        first.value = last.value = ""
+        first.focus()
+        self.say(f"{event.kind.label}: {event.size} voucher{'s' if event.size != 1 else ''}")
+        self.post_message(Saved("voucher_stock", event.id))
+        self.refresh_data()
 
     def _counted(self) -> tuple[dict[int, int] | None, int | None, str]:
         """(denominations, total, problem) from what is typed in the count boxes."""
