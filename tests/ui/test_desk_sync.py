@@ -308,3 +308,19 @@ async def test_locking_the_desk_stops_a_sync_and_a_later_one_finishes(
     assert desk_app.return_code in (None, 0)
     assert enrolled.outbox_waiting() == 0
     assert sorted(ids(central, "person")) == sorted(p.id for p in people.values())
+
+
+async def test_the_command_palette_finds_sync(desk_app, enrolled: Store, people) -> None:
+    desk_app.settings.background_sync = False
+    messages: list[Message] = []
+    async with desk_app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await unlock(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"sync")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: any(isinstance(m, SyncDone) for m in messages))
+    [started] = [m for m in messages if isinstance(m, SyncStarted)]
+    assert started.full and not started.background
+    assert enrolled.outbox_waiting() == 0
