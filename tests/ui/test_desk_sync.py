@@ -324,3 +324,10 @@ async def test_the_command_palette_finds_sync(desk_app, enrolled: Store, people)
     [started] = [m for m in messages if isinstance(m, SyncStarted)]
     assert started.full and not started.background
     assert enrolled.outbox_waiting() == 0
+
+
+def test_progress_messages_coalesce_to_the_latest() -> None:
+    older, newer = SyncProgress("push", 10, 500), SyncProgress("push", 20, 500)
+    assert older.can_replace(newer)
+    assert not older.can_replace(SyncFailed("Offline", offline=True))
+    assert not SyncFailed("x").can_replace(newer)
