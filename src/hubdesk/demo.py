@@ -294,7 +294,7 @@ def build_demo(
                     store.record_contact(
                         Contact(
                             person_id=who.id,
-                            hub_code=rng.choice(["DEW", "DEW", "N11"]),
+                            hub_code=store.hub_code,  # a device records at its own hub
                             contact_type=kind,
                             made_by=MadeBy.DUTY_PA,
                             recorded_by=rng.choice(["sam", "priya"]),

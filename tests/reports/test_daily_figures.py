@@ -143,7 +143,9 @@ def test_every_demo_day_at_both_hubs_matches_the_independent_count(both):
         checked += want["contacts"]
     # The demo really has work in it: the comparison is not of empty days.
     assert checked > 100
-    assert sum(1 for (hub, _), s in summaries.items() if s.contacts) >= 25
+    # The demo records at the device's own hub (DEW); N11's days hold the planted edges.
+    assert sum(1 for (hub, _), s in summaries.items() if s.contacts and hub == "DEW") >= 12
+    assert any(s.contacts for (hub, _), s in summaries.items() if hub == "N11")
 
 
 def test_the_planted_edges_are_in_the_data_and_counted(both, demo):

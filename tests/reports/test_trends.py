@@ -31,7 +31,8 @@ def test_weekly_trends_match_the_independent_count(demo_store, hub):
             len(paid),
             sum(p["amount_pence"] for p in paid),
         )
-    assert sum(w.contacts for w in weeks) > 10
+    # The demo records at its own hub (DEW); N11 holds only the planted edge contacts.
+    assert sum(w.contacts for w in weeks) > (10 if hub == "DEW" else 0)
 
 
 def test_a_sunday_night_contact_falls_in_the_local_week(store, person):
