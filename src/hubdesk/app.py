@@ -383,7 +383,7 @@ class HubDeskApp(App[int]):
         counts = self.sync_counts()
         attention = counts.needs_attention + counts.open_conflicts
         if attention:
-            text = f"Synced, but {attention} record(s) need attention: see Sync details (Y on the desk)."
+            text = f"Synced, but {attention} record(s) need attention: see Sync details (Y)."
         elif counts.waiting:
             text = f"Sent {message.pushed}; {counts.waiting} more waiting."
         else:

@@ -183,6 +183,14 @@ class EndOfDayScreen(DeskBase[None]):
             priority=True,  # a text box would take ctrl+d as delete-right
         ),
         Binding("y", "sync", "Sync", id="eod.sync", tooltip="Sync with the central record now"),
+        Binding(
+            "Y",
+            "sync_screen",
+            "Sync details",
+            id="eod.sync_screen",
+            tooltip="Records refused by the central record, with its reasons, and conflicts to settle",
+            show=False,
+        ),
         *[
             Binding(
                 str(n),
@@ -273,7 +281,7 @@ class EndOfDayScreen(DeskBase[None]):
                     yield SyncStatus(id="sync-status")
                     yield Static("", id="close-message", markup=False)
                     yield Static(
-                        "ctrl+d closes the day, then syncs with the central record; y syncs again.",
+                        "ctrl+d closes the day, then syncs with the central record; y syncs again; Y shows details.",
                         id="close-help",
                         classes="muted",
                     )
@@ -884,3 +892,8 @@ class EndOfDayScreen(DeskBase[None]):
     def action_sync(self) -> None:
         self.show_step("close")
         self.desk.start_sync(full=True)
+
+    def action_sync_screen(self) -> None:
+        from .sync import SyncScreen
+
+        self.app.push_screen(SyncScreen())
