@@ -393,7 +393,7 @@ class HubDeskApp(App[int]):
         )
         if message.people and self.store is not None:
             # People pulled on the worker's connection: the desk's search index is stale.
-            self.store._person_index = None
+            self.store.refresh_search()
         if not message.background:
             self.notify(text, severity="warning" if self.sync_view.attention else "information", markup=False)
         refresh = getattr(self.screen, "refresh_data", None)

@@ -25,8 +25,15 @@ TITLES = {
 }
 
 
-COLUMNS = (("Name", 26), ("Age", 3), ("Band", 5), ("Status", 27), ("Allocated PA", 16),
-           ("Last contact", 18), ("Alerts", 6))
+COLUMNS = (
+    ("Name", 26),
+    ("Age", 3),
+    ("Band", 5),
+    ("Status", 27),
+    ("Allocated PA", 16),
+    ("Last contact", 18),
+    ("Alerts", 6),
+)
 RESULTS = 20  # more than a screen shows at 120x40; the search narrows as people type
 
 

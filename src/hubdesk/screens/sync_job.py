@@ -52,8 +52,8 @@ class SyncJob:
         if store.locked or store.user is None:
             raise StoreError("Unlock the desk to sync")
         # A copy of the key: the worker's Store zeroes its own when it closes, the desk's stays.
-        key = bytearray(store._key or b"")
-        return cls(store.data_dir, key, store.slots, store.user.login, clock, full, background)
+        handle = store.handle()
+        return cls(store.data_dir, handle.key, handle.slots, store.user.login, clock, full, background)
 
     def open(self) -> Store:
         """The worker's own connection (call it on the worker's thread)."""

@@ -119,6 +119,25 @@ class OutboxItem:
     last_error: str | None
 
 
+@dataclass
+class StoreHandle:
+    """A copy of an unlocked store's key and identity, for a worker thread's own connection."""
+
+    data_dir: Path
+    key: bytearray
+    slots: KeySlotFile
+    login: str | None
+    clock: Callable[[], datetime]
+
+    def open(self) -> Store:
+        """The worker's own Store (call on the worker's thread); it zeroes the key on lock."""
+        return Store(self.data_dir, self.key, self.slots, self.login, clock=self.clock)
+
+    def discard(self) -> None:
+        for i in range(len(self.key)):
+            self.key[i] = 0
+
+
 class Store:
     """An unlocked store. Make one with Store.create, Store.unlock or Store.recover."""
 
@@ -238,6 +257,19 @@ class Store:
                 "Put back the right hubdesk.keys (from a backup of this store)."
             )
 
+    def handle(self) -> StoreHandle:
+        """What another thread needs to open its own connection to this store, as the same
+        user (a Store belongs to the thread that opened it). Holds a copy of the key: open
+        it once with StoreHandle.open, or discard it."""
+        self._require_open()
+        assert self._key is not None
+        login = self.user.login if self.user else None
+        return StoreHandle(self.data_dir, bytearray(self._key), self.slots, login, self.clock)
+
+    def refresh_search(self) -> None:
+        """Rebuild the person search on next use (after a pull brought in people)."""
+        self._person_index = None
+
     @property
     def locked(self) -> bool:
         return self._key is None
@@ -273,11 +305,26 @@ class Store:
 
     @contextmanager
     def _save(self) -> Iterator[datetime]:
-        """One user-level save: one transaction, one clock reading."""
+        """One user-level save: one transaction, one clock reading.
+
+        The outermost save takes the write lock at BEGIN (IMMEDIATE): with a sync worker's
+        connection open beside the desk's, a deferred transaction that read first could
+        fail at its first write instead of waiting its turn. Nested saves are savepoints."""
         self._require_open()
+        conn = self._conn
         try:
-            with self.db.atomic():
-                yield self.clock()
+            if conn.in_transaction:
+                with self.db.atomic():
+                    yield self.clock()
+            else:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.clock()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
         except sqlcipher.IntegrityError as exc:
             raise StoreError(f"Not saved: {_integrity_message(exc)}") from None
         except sqlcipher.DatabaseError as exc:
