@@ -1,4 +1,5 @@
-"""Sync benchmarks (issue 4), run by hand or from `make bench`: `python tests/sync/bench_sync.py [--quick]`.
+"""Sync benchmarks (issue 4): `make bench` runs them through bench/sync_bench.py (medians,
+against the budgets); by hand: `python tests/sync/bench_sync.py [--quick] [--only push|idle|many]`.
 
 1. push 10,000 records and pull 10,000 changes over loopback (device in its own process,
    so its peak memory is its own): target < 10 s, device peak RSS < 200 MB.

@@ -462,9 +462,10 @@ def enrol(
         raise SyncError("This desk is already enrolled with that service")
     if key is None or current != server:
         key = Ed25519PrivateKey.generate()
-        # A new service: a new key, and its change feed starts from the beginning.
+        # A new service: a new key; its change feed, and the audit history it holds, start from the beginning.
         sync_state.put(store, **{sync_state.K_KEY: key.private_bytes_raw().hex(), sync_state.K_SERVER: server,
-                                 sync_state.K_CURSOR: "0", sync_state.K_DATABASE: ""})
+                                 sync_state.K_CURSOR: "0", sync_state.K_DATABASE: "",
+                                 sync_state.K_AUDIT_ACKED: "0"})
     public = b64(key.public_key().public_bytes_raw())
     body = EnrolRequest(code=code.strip(), device_id=sync_state.device_id(store), hub_code=store.hub_code,
                         public_key=public, label=label or f"{store.hub_code} desk {store.device_no}")

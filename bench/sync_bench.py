@@ -1,0 +1,73 @@
+"""Sync budgets (issue 4), on SQLite and, when reachable, PostgreSQL (HUBDESK_TEST_PG_URL):
+
+1. push 10,000 records and pull 10,000 changes over loopback (the device in its own
+   process, so its peak memory is its own): < 10 s, device peak RSS < 200 MB;
+2. a sync with nothing to do on a store of 500,000 records: < 200 ms;
+3. 20 devices syncing 1,000 records each at once: every record held exactly once; p50/p95
+   request latency.
+
+The benchmarks themselves live in tests/sync/bench_sync.py (also runnable by hand, with
+--quick and --only); this module runs them for `make bench` and reports medians.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from types import ModuleType
+
+from bench.common import Result
+
+SYNC_TESTS = Path(__file__).resolve().parent.parent / "tests" / "sync"
+PUSH_REPEAT = int(os.environ.get("HUBDESK_BENCH_SYNC_REPEAT", "3"))
+
+
+def run() -> list[Result]:
+    saved = os.environ.get("HUBDESK_KDF_PROFILE")
+    os.environ["HUBDESK_KDF_PROFILE"] = "fast"  # the bench desks' unlock is not what is measured here
+    if str(SYNC_TESTS) not in sys.path:
+        sys.path.insert(0, str(SYNC_TESTS))
+    try:
+        import bench_sync
+
+        return _run(bench_sync)
+    finally:
+        if saved is None:
+            os.environ.pop("HUBDESK_KDF_PROFILE", None)
+        else:
+            os.environ["HUBDESK_KDF_PROFILE"] = saved
+
+
+def _run(bs: ModuleType) -> list[Result]:
+    results: list[Result] = []
+    engines = ["sqlite"] + (["postgresql"] if bs.pg_url() else [])
+    if len(engines) == 1:
+        print("     PostgreSQL not reachable: sync budgets on SQLite only (set HUBDESK_TEST_PG_URL)", flush=True)
+    label = {"sqlite": "sqlite", "postgresql": "pg"}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        for kind in engines:
+            runs = [bs.bench_push_pull(kind, tmp / f"push-{i}", 10_000) for i in range(PUSH_REPEAT)]
+            seconds = [r["seconds"] for r in runs]
+            last = runs[-1]
+            results.append(Result(
+                f"sync push + pull 10,000 [{label[kind]}]", statistics.median(seconds), "s", 10,
+                f"runs {', '.join(f'{s:.2f}' for s in seconds)}; {last['round_trips']} round trips"))
+            results.append(Result(f"sync device peak RSS, push + pull 10,000 [{label[kind]}]",
+                                  max(r["peak_rss_mb"] for r in runs), "MB", 200, "max of the runs"))
+        for kind in engines:
+            r = bs.bench_idle(kind, tmp, 500_000)
+            results.append(Result(f"sync, nothing to do, {r['records']:,} records [{label[kind]}]", r["median_ms"],
+                                  "ms", 200, f"max {r['max_ms']:.0f} ms of 7"))
+        for kind in engines:
+            r = bs.bench_many(kind, tmp, 20, 1000)
+            off = abs(r["received"] - 20 * 1000) + len(r["errors"])
+            results.append(Result(f"20 x 1,000 at once: not held exactly once [{label[kind]}]", off, "n", 1,
+                                  f"held {r['received']:,}, {r['wall_s']:.1f} s wall {' '.join(r['errors'])}"))
+            results.append(Result(f"20 devices x 1,000 at once: request p50 [{label[kind]}]", r["p50_ms"], "ms", None,
+                                  f"{r['requests']} requests"))
+            results.append(Result(f"20 devices x 1,000 at once: request p95 [{label[kind]}]", r["p95_ms"], "ms", None))
+    return results
