@@ -3,6 +3,7 @@ quiet while typing and escape only asks before throwing typing away."""
 
 from __future__ import annotations
 
+from textual import on
 from textual.widgets import Checkbox, Input, Select, SelectionList
 
 
@@ -41,3 +42,17 @@ class FormState:
     @property
     def dirty(self) -> bool:
         return self.initial is not None and self.form_values() != self.initial
+
+    def focus_first_error(self, errors: dict[str, str]) -> None:
+        """On a refused save, put the cursor in the first field (in screen order) that is wrong."""
+        from hubdesk.widgets.fields import Field
+
+        order = [f.field_name for f in self.query(Field)]  # type: ignore[attr-defined]
+        first = next((n for n in order if n in errors), None)
+        if first:
+            self.query_one(f"#field-{first}", Field).widget.focus()  # type: ignore[attr-defined]
+
+    @on(Input.Submitted)
+    def _next_field(self) -> None:
+        """Enter in a one-line field moves on, as in a paper form."""
+        self.focus_next()  # type: ignore[attr-defined]

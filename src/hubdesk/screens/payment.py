@@ -197,20 +197,13 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         _, errors = self.build()
         self.show_errors(errors, all_fields=False)
 
-    @on(Input.Submitted)
-    def _next_field(self) -> None:
-        self.focus_next()
-
     # --- saving ---------------------------------------------------------------------------
 
     def action_save(self) -> None:
         args, errors = self.build()
         self.show_errors(errors, all_fields=True)
         if args is None:
-            order = [f.field_name for f in self.query(Field)]
-            first = next((n for n in order if n in errors), None)
-            if first:
-                self.query_one(f"#field-{first}", Field).widget.focus()
+            self.focus_first_error(errors)
             return
         needs, reasons = self.authorisation()
         if not needs:
