@@ -82,3 +82,25 @@ def test_concurrent_unlocks_do_not_hang(store, data_dir):
     for t in threads:
         t.join(timeout=60)
     assert results == ["sam"] * 4
+
+
+def test_a_closed_day_takes_amendments_but_no_new_records(store, person):
+    from hubdesk.domain.models import Contact
+    from hubdesk.store import day as day_store
+    from hubdesk.store.errors import NotAllowed
+
+    now = datetime.now(UTC)
+    visit = store.record_contact(Contact(person_id=person.id, hub_code="DEW", contact_type="drop_in",
+                                         recorded_by="sam", started_at=now, recorded_at=now, seen=True,
+                                         purposes=("money",), summary="In for the gas meter"))
+    store.sign_out(visit.contact_id)
+    day_store.close_day(store)
+    with pytest.raises(NotAllowed, match="is closed"):
+        store.record_contact(Contact(person_id=person.id, hub_code="DEW", contact_type="phone",
+                                     recorded_by="sam", started_at=now, recorded_at=now, seen=False,
+                                     purposes=("money",), summary="Late entry"))
+    with pytest.raises(NotAllowed, match="is closed"):
+        store.record_payment(person_id=person.id, category="gas", amount_pence=500, method="cash", reason="Late")
+    amended = store.amend_contact(visit.contact_id, {"summary": "In for the gas meter and a food parcel"},
+                                  "more detail")
+    assert amended.version == 3

@@ -660,10 +660,21 @@ class Store:
 
     # --- contacts -------------------------------------------------------------------------
 
+    def refuse_closed_day(self, hub_code: str, moment: datetime) -> None:
+        """A closed day is read-only on the device except by amendment."""
+        from zoneinfo import ZoneInfo
+
+        day = moment.astimezone(ZoneInfo("Europe/London")).date()
+        if self._rows("SELECT 1 FROM day_closures WHERE hub_code = ? AND day = ?", [hub_code, day.isoformat()]):
+            raise NotAllowed(
+                f"{day:%d %b %Y} is closed at {hub_code}: its records can only be amended, not added to"
+            )
+
     def record_contact(self, contact: Contact) -> Contact:
         if contact.version != 1:
             raise StoreError("Use amend_contact for a new version")
         self.get_person(contact.person_id)
+        self.refuse_closed_day(contact.hub_code, contact.started_at)
         return self._insert_contact(contact, "create")
 
     def _insert_contact(self, contact: Contact, action: str) -> Contact:
@@ -787,6 +798,7 @@ class Store:
         if not cat.active:
             raise NotAllowed(f"{cat.name} is no longer a payment category")
         check = check_authorisation(self.user, cat, amount_pence)
+        self.refuse_closed_day(self.hub_code, self.clock())
         if approver is not None:
             ok, why = can_approve(approver, amount_pence)
             if not ok:
@@ -918,6 +930,7 @@ class Store:
     # --- drop-in sessions -----------------------------------------------------------------
 
     def open_session(self, session: DropInSession) -> DropInSession:
+        self.refuse_closed_day(session.hub_code, session.starts_at)
         body = _json(session)
         with self._save() as now:
             seq = self._audit(now, "create", "session", session.id, session.session_type, body)
