@@ -27,8 +27,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench sync
+	$(BIN)/ruff format --check src tests bench sync
 	$(BIN)/lint-imports
 
 clean:

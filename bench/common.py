@@ -101,16 +101,29 @@ def big_store(records: int = 500_000, people: int = 10_000, seed: int = 23) -> P
                 at = at.replace(hour=rng.randint(10, 15))
                 kind = rng.choice(["drop_in", "drop_in", "phone", "text", "home_visit"])
                 store.clock = lambda a=at: a + timedelta(minutes=3)
-                store.record_contact(Contact(
-                    person_id=rng.choice(ids), hub_code=rng.choice(["DEW", "N11"]), contact_type=kind,
-                    recorded_by="sam", started_at=at, ended_at=at + timedelta(minutes=rng.randint(5, 90)),
-                    recorded_at=at + timedelta(minutes=3), seen=kind in ("drop_in", "home_visit"),
-                    purposes=tuple(rng.sample(purposes, rng.randint(1, 2))),
-                    summary="Synthetic bench contact"))
+                store.record_contact(
+                    Contact(
+                        person_id=rng.choice(ids),
+                        hub_code=rng.choice(["DEW", "N11"]),
+                        contact_type=kind,
+                        recorded_by="sam",
+                        started_at=at,
+                        ended_at=at + timedelta(minutes=rng.randint(5, 90)),
+                        recorded_at=at + timedelta(minutes=3),
+                        seen=kind in ("drop_in", "home_visit"),
+                        purposes=tuple(rng.sample(purposes, rng.randint(1, 2))),
+                        summary="Synthetic bench contact",
+                    )
+                )
                 made += 1
                 if rng.random() < 0.06:
-                    store.record_payment(person_id=rng.choice(ids), category="travel", amount_pence=500,
-                                         method="cash", reason="Synthetic bench payment")
+                    store.record_payment(
+                        person_id=rng.choice(ids),
+                        category="travel",
+                        amount_pence=500,
+                        method="cash",
+                        reason="Synthetic bench payment",
+                    )
                     made += 1
                     payments += 1
         store._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -117,8 +117,9 @@ def run() -> list[Result]:
     results: list[Result] = []
     starts = []
     for _ in range(5):
-        out = subprocess.run([sys.executable, "-c", _START, str(time.time()), str(path)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", _START, str(time.time()), str(path)], capture_output=True, text=True, check=True
+        )
         starts.append(float(out.stdout.strip().splitlines()[-1]))
     results.append(Result("start to the unlock screen (process start, headless)", median(starts), "s", 1.0))
 
@@ -129,13 +130,28 @@ def run() -> list[Result]:
         unlocked, strokes = asyncio.run(_unlock_and_search(path))
         unlocks.append(unlocked)
         keys += strokes
-    results.append(Result("unlock to the desk, 10,000 people, after the KDF", median(unlocks) - kdf_time, "s", 1.0,
-                          f"with KDF {median(unlocks):.3f} s (KDF {kdf_time:.3f} s)"))
-    results.append(Result("keystroke to results drawn p95 (Pilot), 10,000", p95(keys) * 1000, "ms", 50,
-                          f"median {median(keys) * 1000:.1f} ms, n={len(keys)}"))
+    results.append(
+        Result(
+            "unlock to the desk, 10,000 people, after the KDF",
+            median(unlocks) - kdf_time,
+            "s",
+            1.0,
+            f"with KDF {median(unlocks):.3f} s (KDF {kdf_time:.3f} s)",
+        )
+    )
+    results.append(
+        Result(
+            "keystroke to results drawn p95 (Pilot), 10,000",
+            p95(keys) * 1000,
+            "ms",
+            50,
+            f"median {median(keys) * 1000:.1f} ms, n={len(keys)}",
+        )
+    )
     out = subprocess.run([sys.executable, "-c", _MEMORY, str(path)], capture_output=True, text=True, check=True)
-    results.append(Result("desk memory with 10,000 people (RSS)", float(out.stdout.strip().splitlines()[-1]),
-                          "MB", 300))
+    results.append(
+        Result("desk memory with 10,000 people (RSS)", float(out.stdout.strip().splitlines()[-1]), "MB", 300)
+    )
     _ = rss_mb
     return results
 

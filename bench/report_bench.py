@@ -14,15 +14,24 @@ def run() -> list[Result]:
     path = big_store()
     store = Store.unlock(path, "sam", PASSPHRASE)
     try:
-        days = [row[0][:10] for row in store._rows(
-            "SELECT started_at FROM contacts WHERE hub_code = 'DEW' ORDER BY rowid DESC LIMIT 5")]
+        days = [
+            row[0][:10]
+            for row in store._rows("SELECT started_at FROM contacts WHERE hub_code = 'DEW' ORDER BY rowid DESC LIMIT 5")
+        ]
         samples = []
         for day in days:
             d = date.fromisoformat(day)
             daily_summary(store, "DEW", d)
             samples += timed(lambda d=d: daily_summary(store, "DEW", d), 3)
-        results = [Result("daily summary, hub and date, 500,000-record store", median(samples) * 1000, "ms", 300,
-                          f"n={len(samples)}, max {max(samples) * 1000:.0f} ms")]
+        results = [
+            Result(
+                "daily summary, hub and date, 500,000-record store",
+                median(samples) * 1000,
+                "ms",
+                300,
+                f"n={len(samples)}, max {max(samples) * 1000:.0f} ms",
+            )
+        ]
         in_touch_report(store, as_of=date.today())
         touch = timed(lambda: in_touch_report(store, as_of=date.today()), 5)
         results.append(Result("keeping-in-touch list, 10,000 people", median(touch) * 1000, "ms", 500))

@@ -15,8 +15,15 @@ def run() -> list[Result]:
     results: list[Result] = []
     kdf = calibrate()
     derive = timed(lambda: kdf.derive(b"bench passphrase", b"s" * 16), 5)
-    results.append(Result("Argon2id unlock KDF (calibrated, 64 MiB)", median(derive), "s", None,
-                          f"t={kdf.iterations}, target 0.5-1.0 s"))
+    results.append(
+        Result(
+            "Argon2id unlock KDF (calibrated, 64 MiB)",
+            median(derive),
+            "s",
+            None,
+            f"t={kdf.iterations}, target 0.5-1.0 s",
+        )
+    )
 
     path = demo_store(10_000, 30)
 
@@ -33,8 +40,15 @@ def run() -> list[Result]:
     open_desk()
     samples = timed(open_desk, 5)
     kdf_part = median(timed(lambda: Store.unlock(path, "sam", PASSPHRASE).lock(), 3))
-    results.append(Result("unlock + desk data on 10,000 people (incl. KDF)", median(samples), "s", None,
-                          f"KDF+open alone {kdf_part:.3f} s"))
+    results.append(
+        Result(
+            "unlock + desk data on 10,000 people (incl. KDF)",
+            median(samples),
+            "s",
+            None,
+            f"KDF+open alone {kdf_part:.3f} s",
+        )
+    )
 
     store = Store.unlock(path, "sam", PASSPHRASE)
     build = timed(lambda: setattr(store, "_person_index", None) or store.search_people("a"), 3)
@@ -43,8 +57,15 @@ def run() -> list[Result]:
     for word in ("kay", "amira", "jade", "mockr", "tes", "sam", "zane", "omar", "DEMO-10", "01/03/2007"):
         for i in range(1, len(word) + 1):
             keystrokes += timed(lambda q=word[:i]: store.search_people(q), 3)
-    results.append(Result("search keystroke p95, 10,000 people (store)", p95(keystrokes) * 1000, "ms", 50,
-                          f"median {median(keystrokes) * 1000:.2f} ms, n={len(keystrokes)}"))
+    results.append(
+        Result(
+            "search keystroke p95, 10,000 people (store)",
+            p95(keystrokes) * 1000,
+            "ms",
+            50,
+            f"median {median(keystrokes) * 1000:.2f} ms, n={len(keystrokes)}",
+        )
+    )
     store.lock()
 
     code = (
@@ -55,7 +76,10 @@ def run() -> list[Result]:
         "s.search_people('kay'); s.people()\n"
         "print(rss_mb())\n"
     )
-    rss = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-                .stdout.strip().splitlines()[-1])
+    rss = float(
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .splitlines()[-1]
+    )
     results.append(Result("store + search index memory, 10,000 people", rss, "MB", 300))
     return results

@@ -53,21 +53,55 @@ def _run(bs: ModuleType) -> list[Result]:
             runs = [bs.bench_push_pull(kind, tmp / f"push-{i}", 10_000) for i in range(PUSH_REPEAT)]
             seconds = [r["seconds"] for r in runs]
             last = runs[-1]
-            results.append(Result(
-                f"sync push + pull 10,000 [{label[kind]}]", statistics.median(seconds), "s", 10,
-                f"runs {', '.join(f'{s:.2f}' for s in seconds)}; {last['round_trips']} round trips"))
-            results.append(Result(f"sync device peak RSS, push + pull 10,000 [{label[kind]}]",
-                                  max(r["peak_rss_mb"] for r in runs), "MB", 200, "max of the runs"))
+            results.append(
+                Result(
+                    f"sync push + pull 10,000 [{label[kind]}]",
+                    statistics.median(seconds),
+                    "s",
+                    10,
+                    f"runs {', '.join(f'{s:.2f}' for s in seconds)}; {last['round_trips']} round trips",
+                )
+            )
+            results.append(
+                Result(
+                    f"sync device peak RSS, push + pull 10,000 [{label[kind]}]",
+                    max(r["peak_rss_mb"] for r in runs),
+                    "MB",
+                    200,
+                    "max of the runs",
+                )
+            )
         for kind in engines:
             r = bs.bench_idle(kind, tmp, 500_000)
-            results.append(Result(f"sync, nothing to do, {r['records']:,} records [{label[kind]}]", r["median_ms"],
-                                  "ms", 200, f"max {r['max_ms']:.0f} ms of 7"))
+            results.append(
+                Result(
+                    f"sync, nothing to do, {r['records']:,} records [{label[kind]}]",
+                    r["median_ms"],
+                    "ms",
+                    200,
+                    f"max {r['max_ms']:.0f} ms of 7",
+                )
+            )
         for kind in engines:
             r = bs.bench_many(kind, tmp, 20, 1000)
             off = abs(r["received"] - 20 * 1000) + len(r["errors"])
-            results.append(Result(f"20 x 1,000 at once: not held exactly once [{label[kind]}]", off, "n", 1,
-                                  f"held {r['received']:,}, {r['wall_s']:.1f} s wall {' '.join(r['errors'])}"))
-            results.append(Result(f"20 devices x 1,000 at once: request p50 [{label[kind]}]", r["p50_ms"], "ms", None,
-                                  f"{r['requests']} requests"))
+            results.append(
+                Result(
+                    f"20 x 1,000 at once: not held exactly once [{label[kind]}]",
+                    off,
+                    "n",
+                    1,
+                    f"held {r['received']:,}, {r['wall_s']:.1f} s wall {' '.join(r['errors'])}",
+                )
+            )
+            results.append(
+                Result(
+                    f"20 devices x 1,000 at once: request p50 [{label[kind]}]",
+                    r["p50_ms"],
+                    "ms",
+                    None,
+                    f"{r['requests']} requests",
+                )
+            )
             results.append(Result(f"20 devices x 1,000 at once: request p95 [{label[kind]}]", r["p95_ms"], "ms", None))
     return results

@@ -33,8 +33,9 @@ def test_add_user_rolls_back_slot(store, monkeypatch, data_dir):
 
 def test_stale_close_is_refused_and_leaves_nothing(store):
     now = datetime.now(UTC)
-    session = store.open_session(DropInSession(hub_code="DEW", session_type="stay-and-play", starts_at=now,
-                                               opened_by="sam"))
+    session = store.open_session(
+        DropInSession(hub_code="DEW", session_type="stay-and-play", starts_at=now, opened_by="sam")
+    )
     # Another writer moved the row on between this desk reading it and closing it.
     store.db.execute("UPDATE sessions SET version = 7 WHERE id = ?", [session.id])
     audit_before, outbox_before = store.count("audit"), store.count("outbox")
@@ -50,8 +51,9 @@ def test_bidi_override_in_a_name_is_refused():
 
 
 def test_digits_alone_find_a_case_id(store):
-    person = store.add_person(Person(first_name="Digit", last_name="Finder", case_id="DEMO-2001",
-                                     date_of_birth="2006-01-01", hub_code="DEW"))
+    person = store.add_person(
+        Person(first_name="Digit", last_name="Finder", case_id="DEMO-2001", date_of_birth="2006-01-01", hub_code="DEW")
+    )
     assert [h.person_id for h in store.search_people("2001")] == [person.id]
 
 
@@ -90,17 +92,38 @@ def test_a_closed_day_takes_amendments_but_no_new_records(store, person):
     from hubdesk.store.errors import NotAllowed
 
     now = datetime.now(UTC)
-    visit = store.record_contact(Contact(person_id=person.id, hub_code="DEW", contact_type="drop_in",
-                                         recorded_by="sam", started_at=now, recorded_at=now, seen=True,
-                                         purposes=("money",), summary="In for the gas meter"))
+    visit = store.record_contact(
+        Contact(
+            person_id=person.id,
+            hub_code="DEW",
+            contact_type="drop_in",
+            recorded_by="sam",
+            started_at=now,
+            recorded_at=now,
+            seen=True,
+            purposes=("money",),
+            summary="In for the gas meter",
+        )
+    )
     store.sign_out(visit.contact_id)
     day_store.close_day(store)
     with pytest.raises(NotAllowed, match="is closed"):
-        store.record_contact(Contact(person_id=person.id, hub_code="DEW", contact_type="phone",
-                                     recorded_by="sam", started_at=now, recorded_at=now, seen=False,
-                                     purposes=("money",), summary="Late entry"))
+        store.record_contact(
+            Contact(
+                person_id=person.id,
+                hub_code="DEW",
+                contact_type="phone",
+                recorded_by="sam",
+                started_at=now,
+                recorded_at=now,
+                seen=False,
+                purposes=("money",),
+                summary="Late entry",
+            )
+        )
     with pytest.raises(NotAllowed, match="is closed"):
         store.record_payment(person_id=person.id, category="gas", amount_pence=500, method="cash", reason="Late")
-    amended = store.amend_contact(visit.contact_id, {"summary": "In for the gas meter and a food parcel"},
-                                  "more detail")
+    amended = store.amend_contact(
+        visit.contact_id, {"summary": "In for the gas meter and a food parcel"}, "more detail"
+    )
     assert amended.version == 3

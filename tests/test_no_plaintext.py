@@ -71,10 +71,19 @@ def _crash_child(data_dir: Path, person_id: str) -> None:
             store = Store.unlock(data_dir, "sam", PASSPHRASE)
             now = datetime.now(UTC)
             while True:
-                store.record_contact(Contact(
-                    person_id=person_id, hub_code="DEW", contact_type="phone", recorded_by="sam",
-                    started_at=now, recorded_at=now, seen=False, purposes=("money",),
-                    summary=PLANTED["crash"]))
+                store.record_contact(
+                    Contact(
+                        person_id=person_id,
+                        hub_code="DEW",
+                        contact_type="phone",
+                        recorded_by="sam",
+                        started_at=now,
+                        recorded_at=now,
+                        seen=False,
+                        purposes=("money",),
+                        summary=PLANTED["crash"],
+                    )
+                )
         finally:
             os._exit(0)
     time.sleep(0.8)
@@ -84,20 +93,37 @@ def _crash_child(data_dir: Path, person_id: str) -> None:
 
 @pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to list open files")
 def test_no_planted_string_reaches_disk_in_clear(store, data_dir, tmp_path, monkeypatch):
-    person = store.add_person(Person(
-        first_name=PLANTED["first"], last_name=PLANTED["last"], preferred_name=PLANTED["preferred"],
-        date_of_birth=date(2005, 6, 1), hub_code="DEW",
-        contact=ContactDetails(address=PLANTED["address"], phone=PLANTED["phone"]),
-        alerts=(Alert(kind="interpreter_needed", text=PLANTED["alert"]),),
-    ))
+    person = store.add_person(
+        Person(
+            first_name=PLANTED["first"],
+            last_name=PLANTED["last"],
+            preferred_name=PLANTED["preferred"],
+            date_of_birth=date(2005, 6, 1),
+            hub_code="DEW",
+            contact=ContactDetails(address=PLANTED["address"], phone=PLANTED["phone"]),
+            alerts=(Alert(kind="interpreter_needed", text=PLANTED["alert"]),),
+        )
+    )
     now = datetime.now(UTC)
-    visit = store.record_contact(Contact(
-        person_id=person.id, hub_code="DEW", contact_type="drop_in", recorded_by="sam", started_at=now,
-        recorded_at=now, seen=True, purposes=("housing",), summary=PLANTED["note"], voice=PLANTED["voice"]))
+    visit = store.record_contact(
+        Contact(
+            person_id=person.id,
+            hub_code="DEW",
+            contact_type="drop_in",
+            recorded_by="sam",
+            started_at=now,
+            recorded_at=now,
+            seen=True,
+            purposes=("housing",),
+            summary=PLANTED["note"],
+            voice=PLANTED["voice"],
+        )
+    )
     store.sign_out(visit.contact_id)
     store.update_person(person.model_copy(update={"preferred_name": PLANTED["preferred"] + "a"}), 1)
-    payment = store.record_payment(person_id=person.id, category="gas", amount_pence=1500,
-                                   method="utility_top_up", reason=PLANTED["reason"])
+    payment = store.record_payment(
+        person_id=person.id, category="gas", amount_pence=1500, method="utility_top_up", reason=PLANTED["reason"]
+    )
     store.reverse_payment(payment.id, PLANTED["reversal"])
     assert store.search_people("quillon")[0].person_id == person.id
     (data_dir / "backups").mkdir()
@@ -110,11 +136,27 @@ def test_no_planted_string_reaches_disk_in_clear(store, data_dir, tmp_path, monk
     monkeypatch.setenv("HUBDESK_PASSPHRASE", PASSPHRASE)
     export = tmp_path / "outside" / "people.csv"
     export.parent.mkdir()
-    assert cli_main(["export", "--data-dir", str(data_dir), "--user", "sam", "--what", "people",
-                     "--output", str(export)]) == 0
+    assert (
+        cli_main(["export", "--data-dir", str(data_dir), "--user", "sam", "--what", "people", "--output", str(export)])
+        == 0
+    )
     assert PLANTED["first"] in export.read_text()  # the export is the one place in clear, by request
-    assert cli_main(["export", "--data-dir", str(data_dir), "--user", "sam", "--what", "people",
-                     "--output", str(data_dir / "leak.csv")]) == 1  # never inside the data dir
+    assert (
+        cli_main(
+            [
+                "export",
+                "--data-dir",
+                str(data_dir),
+                "--user",
+                "sam",
+                "--what",
+                "people",
+                "--output",
+                str(data_dir / "leak.csv"),
+            ]
+        )
+        == 1
+    )  # never inside the data dir
 
     _crash_child(data_dir, person.id)
     store.lock()

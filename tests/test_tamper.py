@@ -23,12 +23,21 @@ def _fill(store: Store, person) -> None:
     now = datetime.now(UTC)
     for i in range(30):
         store.record_contact(
-            Contact(person_id=person.id, hub_code="DEW", contact_type="phone", recorded_by="sam",
-                    started_at=now, recorded_at=now, seen=False, purposes=("money",),
-                    summary=f"Rang about the gas meter, call number {i} " + "x" * 200)
+            Contact(
+                person_id=person.id,
+                hub_code="DEW",
+                contact_type="phone",
+                recorded_by="sam",
+                started_at=now,
+                recorded_at=now,
+                seen=False,
+                purposes=("money",),
+                summary=f"Rang about the gas meter, call number {i} " + "x" * 200,
+            )
         )
-    store.record_payment(person_id=person.id, category="gas", amount_pence=2000, method="utility_top_up",
-                         reason="No gas since Saturday")
+    store.record_payment(
+        person_id=person.id, category="gas", amount_pence=2000, method="utility_top_up", reason="No gas since Saturday"
+    )
 
 
 def _checkpointed_key(store: Store) -> bytes:

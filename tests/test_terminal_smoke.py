@@ -49,8 +49,7 @@ def test_real_terminal_unlocks_demo_and_shows_the_desk(tmp_path: Path) -> None:
     env = {**os.environ, "HUBDESK_KDF_PROFILE": "fast", "TERM": "xterm-256color"}
     env.pop("HUBDESK_PASSPHRASE", None)
     command = f"{sys.executable} -m hubdesk --data-dir {data}"
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
-                   check=True, env=env)
+    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True, env=env)
     try:
         _wait_for(session, "Unlock the desk")
         _type(session, "sam")

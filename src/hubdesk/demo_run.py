@@ -28,8 +28,12 @@ def _central_reference():
 
     ref = EXAMPLE_REFERENCE
     return CentralReference(
-        hubs=ref.hubs, users=DEMO_USERS, session_types=ref.session_types,
-        contact_purposes=ref.contact_purposes, payment_categories=ref.payment_categories, example=True,
+        hubs=ref.hubs,
+        users=DEMO_USERS,
+        session_types=ref.session_types,
+        contact_purposes=ref.contact_purposes,
+        payment_categories=ref.payment_categories,
+        example=True,
     )
 
 
@@ -56,9 +60,21 @@ def start_central(data_dir: Path) -> subprocess.Popen | None:
         return None
     log = open(data_dir / "central.log", "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
-        [sys.executable, "-m", "hubcentral.cli", "serve", "--db", str(db), "--host", "127.0.0.1",
-         "--port", str(DEMO_PORT)],
-        stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "hubcentral.cli",
+            "serve",
+            "--db",
+            str(db),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(DEMO_PORT),
+        ],
+        stdout=log,
+        stderr=log,
+        stdin=subprocess.DEVNULL,
     )
     for _ in range(100):
         if not _port_free(DEMO_PORT):

@@ -76,14 +76,14 @@ def utcnow() -> datetime:
 class Service:
     """The checks every signed request passes, over one CentralStore."""
 
-    def __init__(self, store: CentralStore, *, clock: Callable[[], datetime] = utcnow,
-                 max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(
+        self, store: CentralStore, *, clock: Callable[[], datetime] = utcnow, max_body: int = MAX_BODY_BYTES
+    ) -> None:
         self.store = store
         self.clock = clock
         self.max_body = max_body
 
-    def authenticate(self, method: str, target: str, headers: dict[str, str], body: bytes,
-                     enrol: bool) -> Auth | None:
+    def authenticate(self, method: str, target: str, headers: dict[str, str], body: bytes, enrol: bool) -> Auth | None:
         missing = [h for h in SIGNED_HEADERS if not headers.get(h)]
         public_key: bytes | None = None
         device: Device | None = None
@@ -118,8 +118,10 @@ class Service:
         skew = abs(now.timestamp() - at)
         if skew > MAX_SKEW_SECONDS:
             raise AuthError(
-                401, f"The request's time is {int(skew)} seconds from the service's clock "
-                "(more than 5 minutes): stale, or the device's clock is wrong")
+                401,
+                f"The request's time is {int(skew)} seconds from the service's clock "
+                "(more than 5 minutes): stale, or the device's clock is wrong",
+            )
         nonce = headers[H_NONCE]
         if not _NONCE.match(nonce):
             raise AuthError(401, f"{H_NONCE} must be 16 to 64 letters, digits, - or _")
@@ -138,8 +140,13 @@ class Service:
 
 async def _send_json(send: Callable[..., Any], status: int, payload: dict[str, Any]) -> None:
     data = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -219,8 +226,9 @@ def signed(
     x_hubdesk_user: Annotated[str, Header(description="The login of the user acting on the device")],
     x_hubdesk_time: Annotated[str, Header(description="Seconds since 1970 UTC; within 5 minutes")],
     x_hubdesk_nonce: Annotated[str, Header(description="16-64 characters, never reused")],
-    x_hubdesk_signature: Annotated[str, Header(
-        description="base64url Ed25519 signature of the canonical request text")],
+    x_hubdesk_signature: Annotated[
+        str, Header(description="base64url Ed25519 signature of the canonical request text")
+    ],
 ) -> Auth:
     """Documents the signed headers; the middleware has already checked them."""
     return _auth(request)
@@ -269,26 +277,38 @@ def make_app(service: Service) -> FastAPI:
         """Unsigned: is the service up, and which API does it speak."""
         return {"status": "ok", "api": PREFIX.strip("/")}
 
-    @app.post(f"{PREFIX}/enrol", status_code=201, response_model=EnrolResponse, tags=["devices"],
-              responses={**REFUSALS, 409: {"model": ErrorBody, "description": "Code already used"}})
+    @app.post(
+        f"{PREFIX}/enrol",
+        status_code=201,
+        response_model=EnrolResponse,
+        tags=["devices"],
+        responses={**REFUSALS, 409: {"model": ErrorBody, "description": "Code already used"}},
+    )
     def enrol(request: Request, body: EnrolRequest, auth: Signed) -> EnrolResponse:
         """Register the device's public key with a one-time code made by `hubdesk-central enrol`."""
         try:
-            device = store.enrol(body.code, body.device_id, body.hub_code, body.public_key, body.label,
-                                 service.clock())
+            device = store.enrol(body.code, body.device_id, body.hub_code, body.public_key, body.label, service.clock())
         except EnrolmentRefused as exc:
             status = 409 if "already" in str(exc) else 403
             raise HTTPException(status, str(exc)) from None
-        return EnrolResponse(device_id=device.device_id, hub_code=device.hub_code,
-                             enrolled_at=datetime.fromisoformat(device.enrolled_at),
-                             bundle_key=store.bundle_public_key())
+        return EnrolResponse(
+            device_id=device.device_id,
+            hub_code=device.hub_code,
+            enrolled_at=datetime.fromisoformat(device.enrolled_at),
+            bundle_key=store.bundle_public_key(),
+        )
 
     @app.get(f"{PREFIX}/ping", response_model=Ping, tags=["sync"], responses=REFUSALS)
     def ping(auth: Signed) -> Ping:
         """A cheap signed check: is the service reachable and does it know this device."""
         assert auth.device is not None
-        return Ping(device_id=auth.device_id, hub_code=auth.device.hub_code, user=auth.user,
-                    cursor=store.head(), server_time=service.clock())
+        return Ping(
+            device_id=auth.device_id,
+            hub_code=auth.device.hub_code,
+            user=auth.user,
+            cursor=store.head(),
+            server_time=service.clock(),
+        )
 
     @app.post(f"{PREFIX}/push", response_model=PushResponse, tags=["sync"], responses=REFUSALS)
     def push(body: PushRequest, auth: Signed) -> PushResponse:
@@ -296,7 +316,8 @@ def make_app(service: Service) -> FastAPI:
         assert auth.device is not None
         if body.hub_code != auth.device.hub_code:
             raise HTTPException(
-                403, f"This device is enrolled at hub {auth.device.hub_code}, not {body.hub_code}: nothing stored")
+                403, f"This device is enrolled at hub {auth.device.hub_code}, not {body.hub_code}: nothing stored"
+            )
         results, head = store.push(auth.device, auth.user, body.items, service.clock())
         return PushResponse(results=results, cursor=head)
 
@@ -309,14 +330,20 @@ def make_app(service: Service) -> FastAPI:
         return AuditPushResponse(results=results, held=held)
 
     @app.get(f"{PREFIX}/audit", response_model=AuditPage, tags=["sync"], responses=REFUSALS)
-    def audit(auth: Signed, since: Annotated[int, Query(ge=0)] = 0,
-              limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE) -> AuditPage:
+    def audit(
+        auth: Signed,
+        since: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
+    ) -> AuditPage:
         """The central copy of this device's audit entries after `since`, for the device to compare."""
         return store.audit_page(auth.device_id, since, limit)
 
     @app.get(f"{PREFIX}/changes", response_model=ChangesPage, tags=["sync"], responses=REFUSALS)
-    def changes(auth: Signed, since: Annotated[int, Query(ge=0)] = 0,
-                limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE) -> ChangesPage:
+    def changes(
+        auth: Signed,
+        since: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
+    ) -> ChangesPage:
         """Caseload and reference changes after `since`, oldest first, a page at a time."""
         return store.changes(since, limit)
 

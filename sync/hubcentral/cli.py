@@ -48,9 +48,23 @@ from hubdesk.domain.models import Person
 from hubdesk.sync.protocol import CentralReference
 
 CASELOAD_COLUMNS = (
-    "case_id", "first_name", "last_name", "preferred_name", "date_of_birth", "hub_code", "legal_status",
-    "allocated_pa", "uasc", "young_parent", "staying_put", "custody", "expected_contact_days", "alerts",
-    "phone", "email", "address",
+    "case_id",
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "hub_code",
+    "legal_status",
+    "allocated_pa",
+    "uasc",
+    "young_parent",
+    "staying_put",
+    "custody",
+    "expected_contact_days",
+    "alerts",
+    "phone",
+    "email",
+    "address",
 )
 REQUIRED = ("case_id", "first_name", "date_of_birth", "hub_code")
 FLAGS = ("uasc", "young_parent", "staying_put", "custody")
@@ -242,15 +256,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("Give both --tls-cert and --tls-key, or neither", file=sys.stderr)
         return 2
     if args.tls_cert is None and args.host not in LOOPBACK:
-        print("Plain HTTP is only for loopback: give --tls-cert and --tls-key to serve on "
-              f"{args.host}", file=sys.stderr)
+        print(
+            f"Plain HTTP is only for loopback: give --tls-cert and --tls-key to serve on {args.host}", file=sys.stderr
+        )
         return 2
     app, service = build(args.db or default_db())
-    print(f"Serving the central record from {service.store.engine} on "
-          f"{'https' if args.tls_cert else 'http'}://{args.host}:{args.port}/v1/", file=sys.stderr)
+    print(
+        f"Serving the central record from {service.store.engine} on "
+        f"{'https' if args.tls_cert else 'http'}://{args.host}:{args.port}/v1/",
+        file=sys.stderr,
+    )
     try:
-        uvicorn.run(app, host=args.host, port=args.port, ssl_certfile=args.tls_cert, ssl_keyfile=args.tls_key,
-                    log_level=args.log_level, access_log=False)
+        uvicorn.run(
+            app,
+            host=args.host,
+            port=args.port,
+            ssl_certfile=args.tls_cert,
+            ssl_keyfile=args.tls_key,
+            log_level=args.log_level,
+            access_log=False,
+        )
     finally:
         service.store.close()
     return 0
@@ -266,8 +291,9 @@ def cmd_enrol(args: argparse.Namespace) -> int:
     now = _now()
     code = store.make_enrolment_code(hub, now + args.expires, now)
     print(code)
-    print(f"One-time code for a desk at hub {hub}; it expires {(now + args.expires):%d %b %Y %H:%M} UTC.",
-          file=sys.stderr)
+    print(
+        f"One-time code for a desk at hub {hub}; it expires {(now + args.expires):%d %b %Y %H:%M} UTC.", file=sys.stderr
+    )
     return 0
 
 
@@ -301,8 +327,10 @@ def cmd_reference_set(args: argparse.Namespace) -> int:
             print(f"  {'.'.join(str(p) for p in err['loc'])}: {err['msg']}", file=sys.stderr)
         return 1
     seq = _open(args).set_reference(reference, _now())
-    print(f"Reference data set (change {seq}): {len(reference.hubs)} hubs, {len(reference.users)} users, "
-          f"{len(reference.payment_categories)} payment categories.")
+    print(
+        f"Reference data set (change {seq}): {len(reference.hubs)} hubs, {len(reference.users)} users, "
+        f"{len(reference.payment_categories)} payment categories."
+    )
     return 0
 
 
@@ -335,11 +363,15 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
     try:
         tally = _open(args).import_bundle(data, _now())
     except (BundleError, ValidationError) as exc:
-        print(f"Bundle not imported: {exc if isinstance(exc, BundleError) else 'its contents are not valid'}",
-              file=sys.stderr)
+        print(
+            f"Bundle not imported: {exc if isinstance(exc, BundleError) else 'its contents are not valid'}",
+            file=sys.stderr,
+        )
         return 2
-    print(f"Bundle imported: {tally['accepted']} new, {tally['already_had']} already held, "
-          f"{tally['conflict']} conflicts, {tally['rejected']} rejected.")
+    print(
+        f"Bundle imported: {tally['accepted']} new, {tally['already_had']} already held, "
+        f"{tally['conflict']} conflicts, {tally['rejected']} rejected."
+    )
     return 1 if tally["conflict"] or tally["rejected"] else 0
 
 
@@ -349,9 +381,11 @@ def cmd_conflicts_list(args: argparse.Namespace) -> int:
     if not conflicts:
         print("No conflicts to settle.")
     for c in conflicts:
-        print(f"{c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
-              f"its version {c['local_body'].get('version')} against central version "
-              f"{c['remote_body'].get('version')}")
+        print(
+            f"{c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
+            f"its version {c['local_body'].get('version')} against central version "
+            f"{c['remote_body'].get('version')}"
+        )
     return 0
 
 
@@ -382,8 +416,10 @@ def cmd_devices_list(args: argparse.Namespace) -> int:
         print("No devices enrolled.")
     for d in devices:
         state = f"revoked {d.revoked_at[:16]}" if d.revoked_at else "active"
-        print(f"{d.device_id}  {d.hub_code:<8} {state:<24} enrolled {d.enrolled_at[:16]}  "
-              f"last seen {(d.last_seen_at or 'never')[:16]}  {d.label}")
+        print(
+            f"{d.device_id}  {d.hub_code:<8} {state:<24} enrolled {d.enrolled_at[:16]}  "
+            f"last seen {(d.last_seen_at or 'never')[:16]}  {d.label}"
+        )
     return 0
 
 
@@ -397,8 +433,11 @@ def cmd_devices_revoke(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     db = argparse.ArgumentParser(add_help=False)
-    db.add_argument("--db", default=argparse.SUPPRESS,
-                    help="SQLite file or postgresql:// URL (default HUBDESK_CENTRAL_DB, else the data dir)")
+    db.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="SQLite file or postgresql:// URL (default HUBDESK_CENTRAL_DB, else the data dir)",
+    )
     p = argparse.ArgumentParser(prog="hubdesk-central", description="The hubdesk central record service.")
     p.add_argument("--db", default=None, help=argparse.SUPPRESS)
     sub = p.add_subparsers(dest="command", required=True)
@@ -430,9 +469,13 @@ def parser() -> argparse.ArgumentParser:
     rsub.add_parser("show", parents=[db], help="Print the reference data").set_defaults(func=cmd_reference_show)
 
     x = sub.add_parser("export", parents=[db], help="Export records for the case management system")
-    x.add_argument("--what", type=_kind, default="all",
-                   help=f"all, or one kind: {', '.join(EXPORT_KINDS)} (or a newer kind the desks send); "
-                   "audit for the devices' audit chains")
+    x.add_argument(
+        "--what",
+        type=_kind,
+        default="all",
+        help=f"all, or one kind: {', '.join(EXPORT_KINDS)} (or a newer kind the desks send); "
+        "audit for the devices' audit chains",
+    )
     x.add_argument("--since", default=None, help="Received on or after this date (YYYY-MM-DD)")
     x.add_argument("--format", choices=("json", "csv"), default="json")
     x.add_argument("--out", default=None, help="Write to this file instead of standard output")

@@ -342,8 +342,17 @@ class _Batch:
         self.updates: dict[tuple[str, str], list[Any]] = {}
         self.received: list[list[Any]] = []
 
-    def put(self, key: tuple[str, str], version: int, hub: str | None, device_id: str, outbox_id: str,
-            digest: str, body: str, at: str) -> None:
+    def put(
+        self,
+        key: tuple[str, str],
+        version: int,
+        hub: str | None,
+        device_id: str,
+        outbox_id: str,
+        digest: str,
+        body: str,
+        at: str,
+    ) -> None:
         held = key in self.records
         self.records[key] = (version, digest, body, hub)
         if key in self.inserts or not held:
@@ -354,13 +363,19 @@ class _Batch:
     def flush(self, tx: Tx) -> None:
         tx.executemany(
             "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
-            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", list(self.inserts.values()))
+            "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            list(self.inserts.values()),
+        )
         tx.executemany(
             "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "
-            "body = ?, received_at = ? WHERE kind = ? AND record_id = ?", list(self.updates.values()))
+            "body = ?, received_at = ? WHERE kind = ? AND record_id = ?",
+            list(self.updates.values()),
+        )
         tx.executemany(
             "INSERT INTO received(outbox_id, device_id, device_seq, kind, record_id, content_hash, status, code, "
-            "reason, acting_user, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", self.received)
+            "reason, acting_user, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            self.received,
+        )
 
 
 class CentralStore:
@@ -429,8 +444,7 @@ class CentralStore:
         """Use a one-time code. Sending the same enrolment again (a lost answer) is safe."""
         with self.engine.transaction(write=True) as tx:
             row = tx.one(
-                "SELECT hub_code, expires_at, used_at, device_id, public_key FROM enrolment_codes "
-                "WHERE code_hash = ?",
+                "SELECT hub_code, expires_at, used_at, device_id, public_key FROM enrolment_codes WHERE code_hash = ?",
                 [_hash_code(code)],
             )
             if row is None:
@@ -498,9 +512,7 @@ class CentralStore:
         try:
             with self.engine.transaction(write=True, serial=False) as tx:
                 tx.execute("DELETE FROM nonces WHERE seen_at < ?", [t - NONCE_KEEP_SECONDS])
-                tx.execute(
-                    "INSERT INTO nonces(device_id, nonce, seen_at) VALUES (?, ?, ?)", [device_id, nonce, t]
-                )
+                tx.execute("INSERT INTO nonces(device_id, nonce, seen_at) VALUES (?, ?, ?)", [device_id, nonce, t])
                 tx.execute("UPDATE devices SET last_seen_at = ? WHERE device_id = ?", [iso(now), device_id])
         except self.engine.integrity_errors:
             return False
@@ -562,8 +574,15 @@ class CentralStore:
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
             "case_id = excluded.case_id, hub_code = excluded.hub_code, content_hash = excluded.content_hash, "
             "body = excluded.body, updated_at = excluded.updated_at",
-            [body["id"], body["version"], body.get("case_id"), body["hub_code"],
-             content_hash("person", body["id"], body), canonical_json(body), iso(now)],
+            [
+                body["id"],
+                body["version"],
+                body.get("case_id"),
+                body["hub_code"],
+                content_hash("person", body["id"], body),
+                canonical_json(body),
+                iso(now),
+            ],
         )
         return self._change(tx, "person", body["id"], body, now)
 
@@ -631,7 +650,8 @@ class CentralStore:
             marks = ",".join("?" * len(chunk))
             for row in tx.all(
                 f"SELECT outbox_id, content_hash, device_id, status, code, reason FROM received "
-                f"WHERE outbox_id IN ({marks})", chunk,
+                f"WHERE outbox_id IN ({marks})",
+                chunk,
             ):
                 found[row[0]] = tuple(row[1:])
         return found
@@ -655,20 +675,32 @@ class CentralStore:
             marks = ",".join("?" * len(chunk))
             for row in tx.all(
                 f"SELECT kind, record_id, version, content_hash, body, hub_code FROM records "
-                f"WHERE record_id IN ({marks})", chunk,
+                f"WHERE record_id IN ({marks})",
+                chunk,
             ):
                 if (row[0], row[1]) in wanted:
                     found[(row[0], row[1])] = tuple(row[2:])
         return found
 
-    def _push_one(self, tx: Tx, device: Device, user: str, item: PushItem, now: datetime,
-                  received: dict[str, tuple], batch: _Batch, follows_conflict: bool = False) -> ItemResult:
+    def _push_one(
+        self,
+        tx: Tx,
+        device: Device,
+        user: str,
+        item: PushItem,
+        now: datetime,
+        received: dict[str, tuple],
+        batch: _Batch,
+        follows_conflict: bool = False,
+    ) -> ItemResult:
         digest = content_hash(item.kind, item.record_id, item.body)
         seen = received.get(item.id)
         if seen is not None:
             if seen[0] != digest or seen[1] != device.device_id:
                 return ItemResult(
-                    id=item.id, status=ItemStatus.REJECTED, code=409,
+                    id=item.id,
+                    status=ItemStatus.REJECTED,
+                    code=409,
                     reason="This outbox id was already received with different content",
                 )
             if seen[2] == ItemStatus.REJECTED:
@@ -676,11 +708,14 @@ class CentralStore:
             if seen[2] == ItemStatus.CONFLICT:
                 # The device may not have heard the first answer: tell it again, with both sides.
                 row = tx.one("SELECT remote_body FROM conflicts WHERE outbox_id = ?", [item.id])
-                return ItemResult(id=item.id, status=ItemStatus.CONFLICT, code=409, reason=seen[4],
-                                  remote=json.loads(row[0]) if row else None)
-            return ItemResult(
-                id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason=f"first answered {seen[2]}"
-            )
+                return ItemResult(
+                    id=item.id,
+                    status=ItemStatus.CONFLICT,
+                    code=409,
+                    reason=seen[4],
+                    remote=json.loads(row[0]) if row else None,
+                )
+            return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason=f"first answered {seen[2]}")
         # Only a person can break a constraint after the checks made under the write lock
         # (its case_id is unique); a savepoint costs two round trips, so only persons pay.
         guard = tx.savepoint() if item.kind == "person" else nullcontext()
@@ -698,18 +733,31 @@ class CentralStore:
                     result = self._apply(tx, device, item, digest, now, batch)
         except self.engine.integrity_errors:
             result = ItemResult(
-                id=item.id, status=ItemStatus.REJECTED, code=409,
+                id=item.id,
+                status=ItemStatus.REJECTED,
+                code=409,
                 reason="The record clashes with one already held (a duplicate id or receipt number)",
             )
         batch.received.append(
-            [item.id, device.device_id, item.seq, item.kind, item.record_id, digest, result.status.value,
-             result.code, result.reason, user, iso(now)])
+            [
+                item.id,
+                device.device_id,
+                item.seq,
+                item.kind,
+                item.record_id,
+                digest,
+                result.status.value,
+                result.code,
+                result.reason,
+                user,
+                iso(now),
+            ]
+        )
         # The same id twice in one batch: the second is answered like a resend.
         received[item.id] = (digest, device.device_id, result.status.value, result.code, result.reason)
         return result
 
-    def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime,
-               batch: _Batch) -> ItemResult:
+    def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime, batch: _Batch) -> ItemResult:
         model = MODELS.get(item.kind)
         if model is None:
             return self._apply_event(device, item, digest, now, batch)
@@ -717,11 +765,13 @@ class CentralStore:
             record = model.model_validate(item.body)
         except ValidationError as exc:
             fields = "; ".join(f"{k or 'record'}: {v}" for k, v in field_errors(exc).items())
-            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
-                              reason=f"Not a valid {item.kind}: {fields}")
+            return ItemResult(
+                id=item.id, status=ItemStatus.REJECTED, code=422, reason=f"Not a valid {item.kind}: {fields}"
+            )
         if getattr(record, "id", None) != item.record_id:
-            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
-                              reason="record_id does not match the record's id")
+            return ItemResult(
+                id=item.id, status=ItemStatus.REJECTED, code=422, reason="record_id does not match the record's id"
+            )
         hub = getattr(record, "hub_code", None)
         if hub is None and item.kind in ("payment_decision", "attendance"):
             parent_key = (
@@ -731,7 +781,9 @@ class CentralStore:
             hub = parent[3] if parent else None
         if item.kind != "person" and hub is not None and hub != device.hub_code:
             return ItemResult(
-                id=item.id, status=ItemStatus.REJECTED, code=403,
+                id=item.id,
+                status=ItemStatus.REJECTED,
+                code=403,
                 reason=f"The record is for hub {hub}; this device is enrolled at {device.hub_code}",
             )
         if item.kind == "person":
@@ -741,36 +793,48 @@ class CentralStore:
         row = batch.records.get(key)
         if row is not None:
             if row[1] == digest:
-                return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200,
-                                  reason="The record was already held")
+                return ItemResult(
+                    id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason="The record was already held"
+                )
             if item.kind in IMMUTABLE:
-                return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=409,
-                                  reason="A different record with this id is already held")
+                return ItemResult(
+                    id=item.id,
+                    status=ItemStatus.REJECTED,
+                    code=409,
+                    reason="A different record with this id is already held",
+                )
             if version <= row[0]:
                 return self._conflict(tx, device, item, json.loads(row[2]), now)
         batch.put(key, version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now))
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
-    def _apply_event(self, device: Device, item: PushItem, digest: str, now: datetime,
-                     batch: _Batch) -> ItemResult:
+    def _apply_event(self, device: Device, item: PushItem, digest: str, now: datetime, batch: _Batch) -> ItemResult:
         """A kind this service has no model for: kept as an immutable event, hub checked."""
         if item.body.get("id") != item.record_id:
-            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=422,
-                              reason="record_id does not match the record's id")
+            return ItemResult(
+                id=item.id, status=ItemStatus.REJECTED, code=422, reason="record_id does not match the record's id"
+            )
         hub = item.body.get("hub_code")
         if hub is not None and hub != device.hub_code:
             return ItemResult(
-                id=item.id, status=ItemStatus.REJECTED, code=403,
+                id=item.id,
+                status=ItemStatus.REJECTED,
+                code=403,
                 reason=f"The record is for hub {hub}; this device is enrolled at {device.hub_code}",
             )
         key = (item.kind, item.record_id)
         row = batch.records.get(key)
         if row is not None:
             if row[1] == digest:
-                return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200,
-                                  reason="The record was already held")
-            return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=409,
-                              reason="A different record with this id is already held")
+                return ItemResult(
+                    id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason="The record was already held"
+                )
+            return ItemResult(
+                id=item.id,
+                status=ItemStatus.REJECTED,
+                code=409,
+                reason="A different record with this id is already held",
+            )
         batch.put(key, 1, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now))
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
@@ -795,11 +859,21 @@ class CentralStore:
         tx.execute(
             "INSERT INTO conflicts(id, kind, record_id, device_id, outbox_id, local_body, remote_body, detected_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [uuid7(), item.kind, item.record_id, device.device_id, item.id, canonical_json(item.body),
-             canonical_json(remote), iso(now)],
+            [
+                uuid7(),
+                item.kind,
+                item.record_id,
+                device.device_id,
+                item.id,
+                canonical_json(item.body),
+                canonical_json(remote),
+                iso(now),
+            ],
         )
         return ItemResult(
-            id=item.id, status=ItemStatus.CONFLICT, code=409,
+            id=item.id,
+            status=ItemStatus.CONFLICT,
+            code=409,
             reason=f"Edited against an old version; the central record has version {remote.get('version')}. "
             "Both sides are kept for a person to settle.",
             remote=remote,
@@ -830,8 +904,9 @@ class CentralStore:
 
     # --- the devices' audit chains ------------------------------------------------------
 
-    def push_audit(self, device: Device, user: str, items: list[AuditItem],
-                   now: datetime) -> tuple[list[AuditResult], int]:
+    def push_audit(
+        self, device: Device, user: str, items: list[AuditItem], now: datetime
+    ) -> tuple[list[AuditResult], int]:
         """Hold a device's audit entries: each (device, seq) at most once, in seq order with
         no gap, each continuing the chain already held (its prev_mac is the MAC held for the
         entry before). An entry that differs from the copy held, or does not continue it, is
@@ -850,9 +925,13 @@ class CentralStore:
             high = min(max(item.seq for item in items), held)
             have: dict[int, AuditItem] = {}
             if low <= held:
-                have = {r[0]: AuditItem(**dict(zip(AUDIT_KEYS, r, strict=True))) for r in tx.all(
-                    f"SELECT {AUDIT_COLUMNS} FROM audit WHERE device_id = ? AND seq BETWEEN ? AND ?",
-                    [dev, low, high])}
+                have = {
+                    r[0]: AuditItem(**dict(zip(AUDIT_KEYS, r, strict=True)))
+                    for r in tx.all(
+                        f"SELECT {AUDIT_COLUMNS} FROM audit WHERE device_id = ? AND seq BETWEEN ? AND ?",
+                        [dev, low, high],
+                    )
+                }
             last_mac = GENESIS
             if held:
                 mac_row = tx.one("SELECT mac FROM audit WHERE device_id = ? AND seq = ?", [dev, held])
@@ -864,53 +943,103 @@ class CentralStore:
                     if have.get(item.seq) == item:
                         results.append(AuditResult(seq=item.seq, status=ItemStatus.ALREADY_HAD, code=200))
                     else:
-                        reason = (f"Audit entry {item.seq} differs from the copy the central record holds: "
-                                  "this desk's history was changed after it was synced")
+                        reason = (
+                            f"Audit entry {item.seq} differs from the copy the central record holds: "
+                            "this desk's history was changed after it was synced"
+                        )
                         results.append(AuditResult(seq=item.seq, status=ItemStatus.REJECTED, code=409, reason=reason))
                         refused.append((item, reason))
                     continue
                 if stopped:
-                    results.append(AuditResult(seq=item.seq, status=ItemStatus.REJECTED, code=409,
-                                               reason="Not held: an earlier entry of this batch was refused"))
+                    results.append(
+                        AuditResult(
+                            seq=item.seq,
+                            status=ItemStatus.REJECTED,
+                            code=409,
+                            reason="Not held: an earlier entry of this batch was refused",
+                        )
+                    )
                     continue
                 if item.seq != next_seq:
                     stopped = True
-                    results.append(AuditResult(
-                        seq=item.seq, status=ItemStatus.REJECTED, code=409,
-                        reason=f"Audit entries {next_seq}-{item.seq - 1} are missing: the central record holds "
-                        f"entries up to {next_seq - 1}; send from entry {next_seq}"))
+                    results.append(
+                        AuditResult(
+                            seq=item.seq,
+                            status=ItemStatus.REJECTED,
+                            code=409,
+                            reason=f"Audit entries {next_seq}-{item.seq - 1} are missing: the central record holds "
+                            f"entries up to {next_seq - 1}; send from entry {next_seq}",
+                        )
+                    )
                     continue
                 if item.prev_mac != last_mac:
                     stopped = True
-                    reason = (f"Audit entry {item.seq} does not continue the chain the central record holds "
-                              f"(entry {item.seq - 1} differs): this desk's history was changed after it was synced")
+                    reason = (
+                        f"Audit entry {item.seq} does not continue the chain the central record holds "
+                        f"(entry {item.seq - 1} differs): this desk's history was changed after it was synced"
+                    )
                     results.append(AuditResult(seq=item.seq, status=ItemStatus.REJECTED, code=409, reason=reason))
                     refused.append((item, reason))
                     continue
-                new_rows.append([dev, item.seq, item.at, item.actor, item.action, item.kind, item.record_id,
-                                 item.detail, item.body_hash, item.mac, item.prev_mac, user, iso(now)])
+                new_rows.append(
+                    [
+                        dev,
+                        item.seq,
+                        item.at,
+                        item.actor,
+                        item.action,
+                        item.kind,
+                        item.record_id,
+                        item.detail,
+                        item.body_hash,
+                        item.mac,
+                        item.prev_mac,
+                        user,
+                        iso(now),
+                    ]
+                )
                 results.append(AuditResult(seq=item.seq, status=ItemStatus.ACCEPTED, code=201))
                 last_mac = item.mac
                 next_seq += 1
             tx.executemany(
                 f"INSERT INTO audit(device_id, {AUDIT_COLUMNS}, acting_user, received_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", new_rows)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                new_rows,
+            )
             if refused:
-                known = {(r[0], r[1]) for r in tx.all(
-                    "SELECT seq, offered_mac FROM audit_refusals WHERE device_id = ? AND seq BETWEEN ? AND ?",
-                    [dev, min(i.seq for i, _ in refused), max(i.seq for i, _ in refused)])}
+                known = {
+                    (r[0], r[1])
+                    for r in tx.all(
+                        "SELECT seq, offered_mac FROM audit_refusals WHERE device_id = ? AND seq BETWEEN ? AND ?",
+                        [dev, min(i.seq for i, _ in refused), max(i.seq for i, _ in refused)],
+                    )
+                }
                 tx.executemany(
                     "INSERT INTO audit_refusals(device_id, seq, offered_mac, offered_hash, reason, acting_user, "
                     "refused_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [[dev, i.seq, i.mac, hashlib.sha256(i.model_dump_json().encode()).hexdigest(), reason, user,
-                      iso(now)] for i, reason in refused if (i.seq, i.mac) not in known])
+                    [
+                        [
+                            dev,
+                            i.seq,
+                            i.mac,
+                            hashlib.sha256(i.model_dump_json().encode()).hexdigest(),
+                            reason,
+                            user,
+                            iso(now),
+                        ]
+                        for i, reason in refused
+                        if (i.seq, i.mac) not in known
+                    ],
+                )
         return results, next_seq - 1
 
     def audit_page(self, device_id: str, since: int, limit: int) -> AuditPage:
         """A device's audit entries after `since`, oldest first (the device compares them with its own)."""
         with self.engine.transaction(write=False) as tx:
-            rows = tx.all(f"SELECT {AUDIT_COLUMNS} FROM audit WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                          [device_id, since, limit + 1])
+            rows = tx.all(
+                f"SELECT {AUDIT_COLUMNS} FROM audit WHERE device_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                [device_id, since, limit + 1],
+            )
             row = tx.one("SELECT max(seq) FROM audit WHERE device_id = ?", [device_id])
         items = [AuditItem(**dict(zip(AUDIT_KEYS, r, strict=True))) for r in rows[:limit]]
         return AuditPage(items=items, more=len(rows) > limit, held=int(row[0] or 0) if row else 0)
@@ -944,7 +1073,9 @@ class CentralStore:
             rows = tx.all("SELECT seq, mac, prev_mac FROM audit WHERE device_id = ? ORDER BY seq", [device_id])
             refusals = tx.all(
                 "SELECT seq, min(refused_at), count(*) FROM audit_refusals WHERE device_id = ? "
-                "GROUP BY seq ORDER BY seq", [device_id])
+                "GROUP BY seq ORDER BY seq",
+                [device_id],
+            )
         problems: list[str] = []
         expected, prev_mac = 1, GENESIS
         for seq, mac, prev in rows:
@@ -952,13 +1083,17 @@ class CentralStore:
                 missing = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
                 problems.append(f"audit entries {missing} are missing from the central copy (deleted)")
             elif prev != prev_mac:
-                problems.append(f"audit entry {seq} does not continue entry {seq - 1} in the central copy "
-                                "(edited or replaced centrally)")
+                problems.append(
+                    f"audit entry {seq} does not continue entry {seq - 1} in the central copy "
+                    "(edited or replaced centrally)"
+                )
             expected, prev_mac = seq + 1, mac
         for seq, first, count in refusals:
             times = f" ({count} times)" if count > 1 else ""
-            problems.append(f"audit entry {seq}: the device sent a different version{times} from {first[:16]}: "
-                            "its history was changed after it was synced")
+            problems.append(
+                f"audit entry {seq}: the device sent a different version{times} from {first[:16]}: "
+                "its history was changed after it was synced"
+            )
         return len(rows), problems
 
     # --- reading for export and tests -----------------------------------------------------
@@ -983,8 +1118,17 @@ class CentralStore:
                 "SELECT id, kind, record_id, device_id, outbox_id, local_body, remote_body, detected_at, settled_at "
                 "FROM conflicts ORDER BY detected_at"
             )
-        keys = ("id", "kind", "record_id", "device_id", "outbox_id", "local_body", "remote_body",
-                "detected_at", "settled_at")
+        keys = (
+            "id",
+            "kind",
+            "record_id",
+            "device_id",
+            "outbox_id",
+            "local_body",
+            "remote_body",
+            "detected_at",
+            "settled_at",
+        )
         out = []
         for r in rows:
             d = dict(zip(keys, r, strict=True))

@@ -93,19 +93,44 @@ class Engine:
 def bulk_contacts(store: Store, n: int) -> None:
     """n real contacts through the store's own API, in one transaction (nested saves)."""
     with store._save():
-        person = store.add_person(Person(first_name="Bench", last_name="Testcase", date_of_birth=date(2005, 1, 1),
-                                         hub_code=store.hub_code, walk_in=True, needs_matching=True))
+        person = store.add_person(
+            Person(
+                first_name="Bench",
+                last_name="Testcase",
+                date_of_birth=date(2005, 1, 1),
+                hub_code=store.hub_code,
+                walk_in=True,
+                needs_matching=True,
+            )
+        )
         start = datetime(2026, 11, 23, 10, tzinfo=UTC)
         for i in range(n - 1):
-            store.record_contact(Contact(
-                person_id=person.id, hub_code=store.hub_code, contact_type="phone", recorded_by="sam",
-                started_at=start + timedelta(seconds=i), recorded_at=start + timedelta(seconds=i), seen=False,
-                purposes=("money",), summary=f"Synthetic bench call {i}"))
+            store.record_contact(
+                Contact(
+                    person_id=person.id,
+                    hub_code=store.hub_code,
+                    contact_type="phone",
+                    recorded_by="sam",
+                    started_at=start + timedelta(seconds=i),
+                    recorded_at=start + timedelta(seconds=i),
+                    seen=False,
+                    purposes=("money",),
+                    summary=f"Synthetic bench call {i}",
+                )
+            )
 
 
 def caseload(central: CentralStore, n: int) -> None:
-    rows = [{"case_id": f"KC-{i}", "first_name": "Casey", "last_name": "Testperson", "date_of_birth": "2005-05-05",
-             "hub_code": "DEW"} for i in range(n)]
+    rows = [
+        {
+            "case_id": f"KC-{i}",
+            "first_name": "Casey",
+            "last_name": "Testperson",
+            "date_of_birth": "2005-05-05",
+            "hub_code": "DEW",
+        }
+        for i in range(n)
+    ]
     central.load_caseload(rows, datetime.now(UTC))
 
 
@@ -121,8 +146,13 @@ def bench_push_pull(kind: str, tmp: Path, n: int) -> dict:
         caseload(central, n)
         data_dir = store.data_dir
         store.lock()
-        out = subprocess.run([sys.executable, "-c", DEVICE_CHILD, str(data_dir)], capture_output=True, text=True,
-                             env={**os.environ, "BENCH_PASSPHRASE": PASSPHRASE}, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", DEVICE_CHILD, str(data_dir)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BENCH_PASSPHRASE": PASSPHRASE},
+            check=True,
+        )
         result = json.loads(out.stdout.strip().splitlines()[-1])
         assert central.count("received") == n, central.count("received")
         return result
@@ -155,11 +185,14 @@ def bench_idle(kind: str, tmp: Path, n: int) -> dict:
                 store.db.conn.executemany(
                     "INSERT INTO contacts(id, contact_id, version, person_id, hub_code, contact_type, started_at, "
                     "recorded_at, recorded_by, body, audit_seq) VALUES (?, ?, 1, ?, 'DEW', 'phone', "
-                    "'2026-11-23T10:00:00', '2026-11-23T10:00:00', 'sam', ?, 1)", rows)
+                    "'2026-11-23T10:00:00', '2026-11-23T10:00:00', 'sam', ?, 1)",
+                    rows,
+                )
                 store.db.conn.executemany(
                     "INSERT INTO outbox(id, kind, record_id, body, created_at, state) "
                     "VALUES (?, 'contact', ?, ?, '2026-11-23T10:00:00', 'synced')",
-                    [(uuid7(), r[0], r[3]) for r in rows])
+                    [(uuid7(), r[0], r[3]) for r in rows],
+                )
         times = []
         for _ in range(7):
             t = time.perf_counter()
@@ -230,10 +263,17 @@ def bench_many(kind: str, tmp: Path, devices: int, each: int) -> dict:
         wall = time.perf_counter() - t
         held = central.count("received")
         lat = sorted(latencies)
-        return {"devices": devices, "each": each, "wall_s": wall, "received": held,
-                "exactly_once": held == devices * each and not errors, "errors": errors[:3],
-                "requests": len(lat), "p50_ms": lat[len(lat) // 2] * 1000,
-                "p95_ms": lat[int(len(lat) * 0.95)] * 1000}
+        return {
+            "devices": devices,
+            "each": each,
+            "wall_s": wall,
+            "received": held,
+            "exactly_once": held == devices * each and not errors,
+            "errors": errors[:3],
+            "requests": len(lat),
+            "p50_ms": lat[len(lat) // 2] * 1000,
+            "p95_ms": lat[int(len(lat) * 0.95)] * 1000,
+        }
     finally:
         server.stop()
         central.close()
@@ -252,18 +292,27 @@ def main() -> int:
         for kind in engines if args.only in (None, "push") else []:
             r = bench_push_pull(kind, tmp, n)
             ok = r["seconds"] < 10 and r["peak_rss_mb"] < 200
-            print(f"[{kind}] push {r['pushed']} + pull {r['pulled']}: {r['seconds']:.2f} s, "
-                  f"{r['round_trips']} round trips, device peak RSS {r['peak_rss_mb']:.0f} MB "
-                  f"{'OK' if ok else 'OVER TARGET'}", flush=True)
+            print(
+                f"[{kind}] push {r['pushed']} + pull {r['pulled']}: {r['seconds']:.2f} s, "
+                f"{r['round_trips']} round trips, device peak RSS {r['peak_rss_mb']:.0f} MB "
+                f"{'OK' if ok else 'OVER TARGET'}",
+                flush=True,
+            )
         for kind in (engines[:1] if args.quick else engines) if args.only in (None, "idle") else []:
             r = bench_idle(kind, tmp, idle_n)
-            print(f"[{kind}] nothing to do on {r['records']} records: median {r['median_ms']:.0f} ms, "
-                  f"max {r['max_ms']:.0f} ms {'OK' if r['median_ms'] < 200 else 'OVER TARGET'}", flush=True)
+            print(
+                f"[{kind}] nothing to do on {r['records']} records: median {r['median_ms']:.0f} ms, "
+                f"max {r['max_ms']:.0f} ms {'OK' if r['median_ms'] < 200 else 'OVER TARGET'}",
+                flush=True,
+            )
         for kind in engines if args.only in (None, "many") else []:
             r = bench_many(kind, tmp, devices, each)
-            print(f"[{kind}] {r['devices']} devices x {r['each']}: {r['wall_s']:.1f} s, received {r['received']} "
-                  f"({'exactly once' if r['exactly_once'] else 'NOT exactly once'}), {r['requests']} requests, "
-                  f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms {r['errors'] or ''}", flush=True)
+            print(
+                f"[{kind}] {r['devices']} devices x {r['each']}: {r['wall_s']:.1f} s, received {r['received']} "
+                f"({'exactly once' if r['exactly_once'] else 'NOT exactly once'}), {r['requests']} requests, "
+                f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms {r['errors'] or ''}",
+                flush=True,
+            )
     return 0
 
 

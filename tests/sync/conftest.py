@@ -53,4 +53,3 @@ def second_device(tmp_path: Path, server: LiveServer, central: CentralStore) -> 
     enrol_device(s, server, central)
     yield s
     s.lock()
-

@@ -36,8 +36,9 @@ from hubdesk.sync.protocol import CentralReference
 PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
 USERS = (
     User(login="sam", display_name="Sam Test-Duty", role="pa", payment_limit_pence=2500, hub_code="DEW"),
-    User(login="nadia", display_name="Nadia Test-Manager", role="duty_manager", payment_limit_pence=20000,
-         hub_code="DEW"),
+    User(
+        login="nadia", display_name="Nadia Test-Manager", role="duty_manager", payment_limit_pence=20000, hub_code="DEW"
+    ),
     User(login="omar", display_name="Omar Test-Duty", role="pa", payment_limit_pence=2500, hub_code="N11"),
     User(login="gone", display_name="Gone Test-Leaver", role="pa", hub_code="DEW", active=False),
 )
@@ -70,8 +71,10 @@ def _pg_base() -> str | None:
     if not problem:
         return url
     if os.environ.get("CI") == "true":
-        pytest.fail(f"CI=true but PostgreSQL at {url} is not reachable ({problem}); "
-                    "start it or set HUBDESK_TEST_PG_URL", pytrace=False)
+        pytest.fail(
+            f"CI=true but PostgreSQL at {url} is not reachable ({problem}); start it or set HUBDESK_TEST_PG_URL",
+            pytrace=False,
+        )
     return None
 
 
@@ -126,8 +129,9 @@ class LiveServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(make_app(self.service), log_level="warning", access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=2)
+        config = uvicorn.Config(
+            make_app(self.service), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
         self._thread.start()
@@ -168,8 +172,9 @@ def enrol_device(store: Store, server: LiveServer, central: CentralStore) -> Non
 
 def make_store(data_dir: Path, hub: str, login: str, device_no: int = 1) -> Store:
     user = next(u for u in USERS if u.login == login)
-    s, _ = Store.create(data_dir, hub=Hub(code=hub, name=f"{hub} hub"), first_user=user, passphrase=PASSPHRASE,
-                        device_no=device_no)
+    s, _ = Store.create(
+        data_dir, hub=Hub(code=hub, name=f"{hub} hub"), first_user=user, passphrase=PASSPHRASE, device_no=device_no
+    )
     s.set_reference(CENTRAL_REFERENCE.device_reference())
     return s
 
@@ -182,8 +187,16 @@ def at(hour: int, minute: int = 0) -> datetime:
 
 
 def walk_in(store: Store, n: int) -> Person:
-    return store.add_person(Person(first_name=f"Walkin{n}", last_name="Testcase", date_of_birth=date(2005, 3, n + 1),
-                                   hub_code=store.hub_code, walk_in=True, needs_matching=True))
+    return store.add_person(
+        Person(
+            first_name=f"Walkin{n}",
+            last_name="Testcase",
+            date_of_birth=date(2005, 3, n + 1),
+            hub_code=store.hub_code,
+            walk_in=True,
+            needs_matching=True,
+        )
+    )
 
 
 def day_of_records(store: Store, people: int = 3, contacts_each: int = 2) -> dict[str, int]:
@@ -194,24 +207,38 @@ def day_of_records(store: Store, people: int = 3, contacts_each: int = 2) -> dic
     added = [walk_in(store, i) for i in range(people)]
     for i, person in enumerate(added):
         for j in range(contacts_each):
-            c = store.record_contact(Contact(
-                person_id=person.id, hub_code=store.hub_code, contact_type="drop_in" if j == 0 else "phone",
-                recorded_by=login, started_at=at(10 + j, i), recorded_at=at(10 + j, i + 1), seen=True,
-                purposes=("money",), summary=f"Synthetic visit {i}-{j}", voice="Fake words only",
-            ))
+            c = store.record_contact(
+                Contact(
+                    person_id=person.id,
+                    hub_code=store.hub_code,
+                    contact_type="drop_in" if j == 0 else "phone",
+                    recorded_by=login,
+                    started_at=at(10 + j, i),
+                    recorded_at=at(10 + j, i + 1),
+                    seen=True,
+                    purposes=("money",),
+                    summary=f"Synthetic visit {i}-{j}",
+                    voice="Fake words only",
+                )
+            )
             if j == 0:
                 store.sign_out(c.contact_id, at(11, 30))
-        store.record_payment(person_id=person.id, category="gas", amount_pence=1500 + i, method="cash",
-                             reason="Synthetic gas top-up")
+        store.record_payment(
+            person_id=person.id, category="gas", amount_pence=1500 + i, method="cash", reason="Synthetic gas top-up"
+        )
     first = store.payments_for_person(added[0].id)[0]
     store.reverse_payment(first.id, "Synthetic mistake")
-    session = store.open_session(DropInSession(hub_code=store.hub_code, session_type="stay-and-play",
-                                               starts_at=at(13), opened_by=login))
+    session = store.open_session(
+        DropInSession(hub_code=store.hub_code, session_type="stay-and-play", starts_at=at(13), opened_by=login)
+    )
     from hubdesk.domain.models import Attendance
 
     for person in added[:2]:
-        store.add_attendance(Attendance(session_id=session.id, kind="person", person_id=person.id,
-                                        recorded_by=login, recorded_at=at(13, 5)))
+        store.add_attendance(
+            Attendance(
+                session_id=session.id, kind="person", person_id=person.id, recorded_by=login, recorded_at=at(13, 5)
+            )
+        )
     store.close_session(session.id, at(15))
     edited = added[-1]
     store.update_person(edited.model_copy(update={"preferred_name": "Testy"}), edited.version)
@@ -219,13 +246,14 @@ def day_of_records(store: Store, people: int = 3, contacts_each: int = 2) -> dic
 
 
 def local_audit(store: Store) -> list[dict[str, Any]]:
-    return [dict(zip(sync_state.AUDIT_COLUMNS, row, strict=True)) for row in store._rows(
-        f"SELECT {', '.join(sync_state.AUDIT_COLUMNS)} FROM audit ORDER BY seq")]
+    return [
+        dict(zip(sync_state.AUDIT_COLUMNS, row, strict=True))
+        for row in store._rows(f"SELECT {', '.join(sync_state.AUDIT_COLUMNS)} FROM audit ORDER BY seq")
+    ]
 
 
 def central_audit(central: CentralStore, store: Store) -> list[dict[str, Any]]:
-    return [{k: e[k] for k in sync_state.AUDIT_COLUMNS}
-            for e in central.audit_entries(sync_state.device_id(store))]
+    return [{k: e[k] for k in sync_state.AUDIT_COLUMNS} for e in central.audit_entries(sync_state.device_id(store))]
 
 
 def assert_audit_held_once(device: Store, central: CentralStore) -> None:
@@ -243,8 +271,14 @@ def device_records(store: Store) -> dict[str, dict[str, Any]]:
     """Every record the device holds that it pushes, by kind then id, as JSON data."""
     import json
 
-    tables = {"contact": "contacts", "payment": "payments", "payment_decision": "payment_decisions",
-              "reversal": "reversals", "session": "sessions", "attendance": "attendance"}
+    tables = {
+        "contact": "contacts",
+        "payment": "payments",
+        "payment_decision": "payment_decisions",
+        "reversal": "reversals",
+        "session": "sessions",
+        "attendance": "attendance",
+    }
     out: dict[str, dict[str, Any]] = {}
     for kind, table in tables.items():
         out[kind] = {row[0]: json.loads(row[1]) for row in store._rows(f"SELECT id, body FROM {table}")}

@@ -30,8 +30,16 @@ from hubdesk.sync.protocol import sign_headers
 def post_audit(server: LiveServer, store: Store, items: list[dict[str, Any]]) -> httpx.Response:
     body = json.dumps({"items": items}).encode()
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(store, sync_state.K_KEY) or ""))
-    headers = sign_headers(key, method="POST", path="/v1/audit", device=store.meta("device_id"), user="sam",
-                           body=body, at=int(time.time()), nonce=secrets.token_urlsafe(18))
+    headers = sign_headers(
+        key,
+        method="POST",
+        path="/v1/audit",
+        device=store.meta("device_id"),
+        user="sam",
+        body=body,
+        at=int(time.time()),
+        nonce=secrets.token_urlsafe(18),
+    )
     headers["content-type"] = "application/json"
     return httpx.post(server.url + "/v1/audit", content=body, headers=headers, timeout=30)
 
@@ -44,8 +52,9 @@ def tamper(store: Store, sql: str, params: list[Any]) -> None:
         store.db.execute(sql, params)
 
 
-def test_audit_is_sent_after_the_outbox_and_each_sync_is_audited(device: Store, server: LiveServer,
-                                                                 central: CentralStore) -> None:
+def test_audit_is_sent_after_the_outbox_and_each_sync_is_audited(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     day_of_records(device)
     with SyncClient(device) as client:
         report = client.sync()
@@ -62,8 +71,9 @@ def test_audit_is_sent_after_the_outbox_and_each_sync_is_audited(device: Store, 
     assert_audit_held_once(device, central)
 
 
-def test_audit_arrives_exactly_once_across_cuts_and_resends(device: Store, server: LiveServer,
-                                                            central: CentralStore) -> None:
+def test_audit_arrives_exactly_once_across_cuts_and_resends(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     day_of_records(device)
     trials = 0
     for cut_at in range(1, 7):
@@ -89,8 +99,7 @@ def test_audit_arrives_exactly_once_across_cuts_and_resends(device: Store, serve
     assert trials == 12
 
 
-def test_same_audit_batch_sent_at_once_is_held_once(device: Store, server: LiveServer,
-                                                    central: CentralStore) -> None:
+def test_same_audit_batch_sent_at_once_is_held_once(device: Store, server: LiveServer, central: CentralStore) -> None:
     day_of_records(device)
     items = sync_state.audit_after(device, 0, 500)
     results: list[httpx.Response] = []
@@ -98,13 +107,30 @@ def test_same_audit_batch_sent_at_once_is_held_once(device: Store, server: LiveS
     # Signed here (the store belongs to this thread), sent from four threads at once.
     body = json.dumps({"items": items}).encode()
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(device, sync_state.K_KEY) or ""))
-    signed = [sign_headers(key, method="POST", path="/v1/audit", device=device.meta("device_id"), user="sam",
-                           body=body, at=int(time.time()), nonce=secrets.token_urlsafe(18)) for _ in range(4)]
+    signed = [
+        sign_headers(
+            key,
+            method="POST",
+            path="/v1/audit",
+            device=device.meta("device_id"),
+            user="sam",
+            body=body,
+            at=int(time.time()),
+            nonce=secrets.token_urlsafe(18),
+        )
+        for _ in range(4)
+    ]
 
     def send(headers: dict[str, str]) -> None:
         barrier.wait()
-        results.append(httpx.post(server.url + "/v1/audit", content=body,
-                                  headers={**headers, "content-type": "application/json"}, timeout=30))
+        results.append(
+            httpx.post(
+                server.url + "/v1/audit",
+                content=body,
+                headers={**headers, "content-type": "application/json"},
+                timeout=30,
+            )
+        )
 
     threads = [threading.Thread(target=send, args=(h,)) for h in signed]
     for t in threads:
@@ -141,8 +167,9 @@ def test_a_gap_is_refused_and_nothing_is_held(device: Store, server: LiveServer,
     assert r.status_code == 422 and "mac" in r.json()["detail"]
 
 
-def test_a_service_that_lost_entries_gets_them_again(device: Store, server: LiveServer, central: CentralStore,
-                                                     central_db: str) -> None:
+def test_a_service_that_lost_entries_gets_them_again(
+    device: Store, server: LiveServer, central: CentralStore, central_db: str
+) -> None:
     day_of_records(device)
     with SyncClient(device) as client:
         client.sync()
@@ -158,8 +185,9 @@ def test_a_service_that_lost_entries_gets_them_again(device: Store, server: Live
     assert_audit_held_once(device, central)
 
 
-def test_an_entry_edited_after_it_was_synced_is_caught(device: Store, server: LiveServer, central: CentralStore,
-                                                       central_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_entry_edited_after_it_was_synced_is_caught(
+    device: Store, server: LiveServer, central: CentralStore, central_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     day_of_records(device)
     with SyncClient(device) as client:
         client.sync()
@@ -188,11 +216,11 @@ def test_an_entry_edited_after_it_was_synced_is_caught(device: Store, server: Li
     assert report.needs_attention and report.exit_code == 1
     assert report.audit_problems == [
         "Audit entry 4 differs from the copy the central record holds: this desk's history was changed after "
-        "it was synced"]
+        "it was synced"
+    ]
     assert sync_state.audit_acked(device) == 3
     refusal = local_audit(device)[-3]
-    assert (refusal["action"], refusal["kind"], refusal["detail"]) == (
-        "sync", "audit", "audit push refused at entry 4")
+    assert (refusal["action"], refusal["kind"], refusal["detail"]) == ("sync", "audit", "audit push refused at entry 4")
     _, central_problems = central.verify_audit(sync_state.device_id(device))
     assert any(p.startswith("audit entry 4: the device sent a different version") for p in central_problems)
 
@@ -203,16 +231,16 @@ def test_an_entry_edited_after_it_was_synced_is_caught(device: Store, server: Li
     assert [e["detail"] for e in central_audit(central, device) if e["seq"] == 4] != ["nothing to see"]
 
 
-def test_a_re_signed_chain_does_not_continue_the_central_copy(device: Store, server: LiveServer,
-                                                              central: CentralStore) -> None:
+def test_a_re_signed_chain_does_not_continue_the_central_copy(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     """Someone holding the key re-signs history from an already-synced entry onward: the
     local chain verifies, but the next entries do not continue what the service holds."""
     day_of_records(device)
     with SyncClient(device) as client:
         client.sync()
     acked = sync_state.audit_acked(device)
-    rows = device._rows(f"SELECT {', '.join(sync_state.AUDIT_COLUMNS)} FROM audit WHERE seq >= ? ORDER BY seq",
-                        [acked])
+    rows = device._rows(f"SELECT {', '.join(sync_state.AUDIT_COLUMNS)} FROM audit WHERE seq >= ? ORDER BY seq", [acked])
     prev = device._rows("SELECT mac FROM audit WHERE seq = ?", [acked - 1])[0][0]
     key = device._audit_key
     assert key is not None
@@ -235,8 +263,9 @@ def test_a_re_signed_chain_does_not_continue_the_central_copy(device: Store, ser
     assert held == acked and any(f"audit entry {acked + 1}: the device sent" in p for p in problems)
 
 
-def test_export_audit_and_verify_clean(device: Store, server: LiveServer, central: CentralStore, central_db: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_audit_and_verify_clean(
+    device: Store, server: LiveServer, central: CentralStore, central_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     day_of_records(device)
     with SyncClient(device) as client:
         client.sync()

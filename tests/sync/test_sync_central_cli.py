@@ -32,15 +32,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_caseload_bad_rows_are_named_and_nothing_is_half_loaded(tmp_path: Path, central_db: str,
-                                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_caseload_bad_rows_are_named_and_nothing_is_half_loaded(
+    tmp_path: Path, central_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "caseload.csv"
-    f.write_text(HEADER
-                 + "KC-1,Ada,Testperson,2005-01-02,DEW,former_relevant,,no,\n"
-                 + "KC-2,Bo,Testperson,2005-13-40,DEW,,,no,\n"
-                 + "KC-3,Cy,Testperson,2004-02-02,DEW,pirate,,maybe,\n"
-                 + "KC-1,Di,Testperson,2004-02-02,DEW,,,,\n"
-                 + "KC-5,Ed,Testperson,2004-02-02,DEW,,,,risk\n")
+    f.write_text(
+        HEADER
+        + "KC-1,Ada,Testperson,2005-01-02,DEW,former_relevant,,no,\n"
+        + "KC-2,Bo,Testperson,2005-13-40,DEW,,,no,\n"
+        + "KC-3,Cy,Testperson,2004-02-02,DEW,pirate,,maybe,\n"
+        + "KC-1,Di,Testperson,2004-02-02,DEW,,,,\n"
+        + "KC-5,Ed,Testperson,2004-02-02,DEW,,,,risk\n"
+    )
     code, _, err = run(capsys, "--db", central_db, "caseload", "load", str(f))
     assert code == 1
     assert "line 3, date_of_birth:" in err
@@ -60,8 +63,9 @@ def test_caseload_unknown_column(tmp_path: Path, central_db: str, capsys: pytest
     assert code == 1 and "unknown column 'shoe_size'" in err
 
 
-def test_caseload_load_is_idempotent_and_versions_changes(tmp_path: Path, central_db: str,
-                                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_caseload_load_is_idempotent_and_versions_changes(
+    tmp_path: Path, central_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "caseload.csv"
     f.write_text(HEADER + "KC-1,Ada,Testperson,2005-01-02,DEW,former_relevant,sam,yes,risk: synthetic\n")
     assert run(capsys, "--db", central_db, "caseload", "load", str(f))[1].startswith("Loaded 1 rows: 1 new")
@@ -93,8 +97,9 @@ def test_reference_show_when_empty(central_db: str, capsys: pytest.CaptureFixtur
     assert run(capsys, "--db", central_db, "reference", "show")[0] == 1
 
 
-def test_enrol_devices_list_and_revoke(central: CentralStore, central_db: str, server: LiveServer, store: Store,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_enrol_devices_list_and_revoke(
+    central: CentralStore, central_db: str, server: LiveServer, store: Store, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = run(capsys, "--db", central_db, "enrol", "--hub", "dew", "--expires", "30m")
     assert code == 0 and "hub DEW" in err
     one_time = out.strip()
@@ -113,8 +118,9 @@ def test_enrol_devices_list_and_revoke(central: CentralStore, central_db: str, s
     assert "revoked" in capsys.readouterr().err
 
 
-def test_sync_command_progress_and_exit_status(device: Store, server: LiveServer,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_sync_command_progress_and_exit_status(
+    device: Store, server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
     day_of_records(device, people=1)
     parser = argparse.ArgumentParser()
     commands.add_parsers(parser.add_subparsers(dest="command"))
@@ -144,8 +150,9 @@ def test_not_enrolled(store: Store, capsys: pytest.CaptureFixture[str]) -> None:
     assert "not enrolled" in capsys.readouterr().err
 
 
-def test_export_csv_and_json_since(device: Store, server: LiveServer, central_db: str, tmp_path: Path,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_export_csv_and_json_since(
+    device: Store, server: LiveServer, central_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     day_of_records(device, people=2)
     from hubdesk.sync.client import SyncClient
 
@@ -179,16 +186,23 @@ def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
-            .not_valid_after(now + timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = tmp_path / "cert.pem", tmp_path / "key.pem"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     return cert_path, key_path
 
 
@@ -204,9 +218,26 @@ def test_serve_over_tls_as_a_process(tmp_path: Path, store: Store) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hubcentral.cli", "--db", db, "serve", "--port", str(port), "--tls-cert", str(cert),
-         "--tls-key", str(key), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy())
+        [
+            sys.executable,
+            "-m",
+            "hubcentral.cli",
+            "--db",
+            db,
+            "serve",
+            "--port",
+            str(port),
+            "--tls-cert",
+            str(cert),
+            "--tls-key",
+            str(key),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env=os.environ.copy(),
+    )
     try:
         url = f"https://127.0.0.1:{port}"
         trust = ssl.create_default_context(cafile=str(cert))
@@ -233,9 +264,14 @@ def test_serve_over_tls_as_a_process(tmp_path: Path, store: Store) -> None:
             proc.stderr.close()
 
 
-def test_bundle_carried_and_imported_exactly_once(device: Store, server: LiveServer, central: CentralStore,
-                                                  central_db: str, tmp_path: Path,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_bundle_carried_and_imported_exactly_once(
+    device: Store,
+    server: LiveServer,
+    central: CentralStore,
+    central_db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     from sync_helpers import device_records
 
     day_of_records(device, people=2)
@@ -260,9 +296,14 @@ def test_bundle_carried_and_imported_exactly_once(device: Store, server: LiveSer
     assert report.already_had == waiting and report.accepted == 0
 
 
-def test_tampered_or_foreign_bundles_are_refused(device: Store, server: LiveServer, central: CentralStore,
-                                                 central_db: str, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_tampered_or_foreign_bundles_are_refused(
+    device: Store,
+    server: LiveServer,
+    central: CentralStore,
+    central_db: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     day_of_records(device, people=1)
     bundle = tmp_path / "dew.bundle"
     commands.run_sync(argparse.Namespace(to_file=str(bundle), quiet=True, ca=None), device)

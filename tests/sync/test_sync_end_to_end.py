@@ -28,8 +28,9 @@ def test_enrol_keeps_the_key_inside_the_store(device: Store, central: CentralSto
         assert bytes.fromhex(key) not in path.read_bytes()
 
 
-def test_a_day_pushed_and_exported_equals_the_device(device: Store, server: LiveServer,
-                                                     central: CentralStore, tmp_path: Path) -> None:
+def test_a_day_pushed_and_exported_equals_the_device(
+    device: Store, server: LiveServer, central: CentralStore, tmp_path: Path
+) -> None:
     made = day_of_records(device)
     with SyncClient(device) as client:
         report = client.sync()
@@ -89,10 +90,14 @@ def test_reference_changes_reach_the_device(device: Store, server: LiveServer, t
 
     from hubdesk.domain.models import PaymentCategory
 
-    changed = CENTRAL_REFERENCE.model_copy(update={"payment_categories": (
-        PaymentCategory(code="gas", name="Gas top-up", limit_pence=5000),
-        PaymentCategory(code="electric", name="Electricity top-up", limit_pence=3000),
-    )})
+    changed = CENTRAL_REFERENCE.model_copy(
+        update={
+            "payment_categories": (
+                PaymentCategory(code="gas", name="Gas top-up", limit_pence=5000),
+                PaymentCategory(code="electric", name="Electricity top-up", limit_pence=3000),
+            )
+        }
+    )
     ref = tmp_path / "ref.json"
     ref.write_text(changed.model_dump_json())
     assert cli.main(["--db", server.db, "reference", "set", str(ref)]) == 0
@@ -106,9 +111,9 @@ def test_reference_changes_reach_the_device(device: Store, server: LiveServer, t
     assert device.get_user("omar").hub_code == "N11"
 
 
-def test_two_devices_interleaved_with_an_edit_conflict(device: Store, second_device: Store,
-                                                      server: LiveServer, central: CentralStore,
-                                                      tmp_path: Path) -> None:
+def test_two_devices_interleaved_with_an_edit_conflict(
+    device: Store, second_device: Store, server: LiveServer, central: CentralStore, tmp_path: Path
+) -> None:
     csv = tmp_path / "caseload.csv"
     csv.write_text("case_id,first_name,last_name,date_of_birth,hub_code\nKC-2001,Orla,Testperson,2006-01-01,DEW\n")
     assert cli.main(["--db", server.db, "caseload", "load", str(csv)]) == 0
@@ -154,8 +159,16 @@ def test_two_devices_interleaved_with_an_edit_conflict(device: Store, second_dev
 
 
 def test_a_walk_in_made_on_one_desk_reaches_the_other(device: Store, second_device: Store) -> None:
-    p = device.add_person(Person(first_name="Walkabout", last_name="Testcase", date_of_birth=date(2006, 2, 2),
-                                 hub_code="DEW", walk_in=True, needs_matching=True))
+    p = device.add_person(
+        Person(
+            first_name="Walkabout",
+            last_name="Testcase",
+            date_of_birth=date(2006, 2, 2),
+            hub_code="DEW",
+            walk_in=True,
+            needs_matching=True,
+        )
+    )
     with SyncClient(device) as c:
         c.sync()
     with SyncClient(second_device) as c:
@@ -184,8 +197,9 @@ def test_ping_is_cheap_and_signed(device: Store, server: LiveServer) -> None:
     assert abs((ping.server_time - datetime.now(UTC)).total_seconds()) < 60
 
 
-def test_a_replaced_central_database_is_noticed(device: Store, server: LiveServer, central: CentralStore,
-                                                tmp_path: Path) -> None:
+def test_a_replaced_central_database_is_noticed(
+    device: Store, server: LiveServer, central: CentralStore, tmp_path: Path
+) -> None:
     csv = tmp_path / "caseload.csv"
     csv.write_text("case_id,first_name,date_of_birth,hub_code\nKC-1,Ada,2005-01-02,DEW\nKC-2,Bo,2005-01-03,DEW\n")
     assert cli.main(["--db", server.db, "caseload", "load", str(csv)]) == 0

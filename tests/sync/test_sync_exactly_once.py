@@ -62,20 +62,43 @@ def some_records(store: Store, rng: random.Random, n: int) -> None:
         person = walk_in(store, rng.randint(0, 27))
         choice = rng.random()
         if choice < 0.4:
-            store.record_payment(person_id=person.id, category="gas", amount_pence=rng.randint(100, 2500),
-                                 method="cash", reason="Synthetic top-up")
+            store.record_payment(
+                person_id=person.id,
+                category="gas",
+                amount_pence=rng.randint(100, 2500),
+                method="cash",
+                reason="Synthetic top-up",
+            )
         elif choice < 0.8:
-            store.record_contact(Contact(
-                person_id=person.id, hub_code=store.hub_code, contact_type="phone", recorded_by="sam",
-                started_at=at(10), recorded_at=at(10, 5), seen=False, purposes=("money",), summary="Synthetic call"))
+            store.record_contact(
+                Contact(
+                    person_id=person.id,
+                    hub_code=store.hub_code,
+                    contact_type="phone",
+                    recorded_by="sam",
+                    started_at=at(10),
+                    recorded_at=at(10, 5),
+                    seen=False,
+                    purposes=("money",),
+                    summary="Synthetic call",
+                )
+            )
         else:
             store.update_person(person.model_copy(update={"preferred_name": "Edited"}), person.version)
 
 
 def caseload_change(central: CentralStore, rng: random.Random, n: int) -> None:
-    rows = [{"case_id": f"KC-{rng.randint(1, 40)}", "first_name": "Casey", "last_name": "Testperson",
-             "date_of_birth": "2005-05-05", "hub_code": "DEW", "preferred_name": f"P{rng.randint(1, 9)}"}
-            for _ in range(n)]
+    rows = [
+        {
+            "case_id": f"KC-{rng.randint(1, 40)}",
+            "first_name": "Casey",
+            "last_name": "Testperson",
+            "date_of_birth": "2005-05-05",
+            "hub_code": "DEW",
+            "preferred_name": f"P{rng.randint(1, 9)}",
+        }
+        for _ in range(n)
+    ]
     central.load_caseload(list({r["case_id"]: r for r in rows}.values()), datetime.now(UTC))
 
 
@@ -104,8 +127,9 @@ def test_cut_connections_then_resumed(device: Store, server: LiveServer, central
         if rng.random() < 0.3:
             caseload_change(central, rng, rng.randint(1, 3))
         transport = Cut(cut_at=rng.randint(1, 8), after_commit=rng.random() < 0.5)
-        client = SyncClient(device, transport=transport, retries=0, batch_size=rng.choice([1, 2, 3]),
-                            page_size=rng.choice([1, 2, 5]))
+        client = SyncClient(
+            device, transport=transport, retries=0, batch_size=rng.choice([1, 2, 3]), page_size=rng.choice([1, 2, 5])
+        )
         try:
             client.sync()
         except Unreachable:
@@ -120,8 +144,9 @@ def test_cut_connections_then_resumed(device: Store, server: LiveServer, central
 
 def test_retries_ride_over_a_dropped_connection(device: Store, server: LiveServer, central: CentralStore) -> None:
     some_records(device, random.Random(1), 6)
-    with SyncClient(device, transport=Cut(cut_at=2, after_commit=True), retries=2, backoff=0.01,
-                    batch_size=2) as client:
+    with SyncClient(
+        device, transport=Cut(cut_at=2, after_commit=True), retries=2, backoff=0.01, batch_size=2
+    ) as client:
         report = client.sync()
     assert report.already_had == 2  # the batch whose answer was lost, resent and recognised
     assert_exactly_once(device, central)
@@ -167,8 +192,13 @@ def test_device_process_killed_mid_sync(device: Store, server: LiveServer, centr
     for _trial in range(6):
         some_records(device, rng, 8)
         caseload_change(central, rng, 4)
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(device.data_dir)], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, str(device.data_dir)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout is not None
         line = child.stdout.readline()
         assert line.strip() == "ready", child.stderr.read() if child.stderr else ""
@@ -188,16 +218,35 @@ def test_device_process_killed_mid_sync(device: Store, server: LiveServer, centr
 
 def _push_payload(store: Store) -> dict[str, Any]:
     items = store.outbox(limit=100)
-    return {"hub_code": store.hub_code, "items": [
-        {"id": i.id, "seq": i.seq, "kind": i.kind, "record_id": i.record_id, "body": json.loads(i.body),
-         "created_at": "2026-11-23T10:00:00+00:00"} for i in items]}
+    return {
+        "hub_code": store.hub_code,
+        "items": [
+            {
+                "id": i.id,
+                "seq": i.seq,
+                "kind": i.kind,
+                "record_id": i.record_id,
+                "body": json.loads(i.body),
+                "created_at": "2026-11-23T10:00:00+00:00",
+            }
+            for i in items
+        ],
+    }
 
 
 def _post(server: LiveServer, store: Store, payload: dict[str, Any]) -> httpx.Response:
     body = json.dumps(payload).encode()
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(store, sync_state.K_KEY) or ""))
-    headers = sign_headers(key, method="POST", path="/v1/push", device=store.meta("device_id"), user="sam",
-                           body=body, at=int(time.time()), nonce=secrets.token_urlsafe(18))
+    headers = sign_headers(
+        key,
+        method="POST",
+        path="/v1/push",
+        device=store.meta("device_id"),
+        user="sam",
+        body=body,
+        at=int(time.time()),
+        nonce=secrets.token_urlsafe(18),
+    )
     headers["content-type"] = "application/json"
     return httpx.post(server.url + "/v1/push", content=body, headers=headers, timeout=30)
 
@@ -208,15 +257,32 @@ def test_same_batch_sent_at_once(device: Store, server: LiveServer, central: Cen
     # Signed in this thread (the store belongs to it), sent from four at once.
     bodies = [json.dumps(payload).encode() for _ in range(4)]
     key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(device, sync_state.K_KEY) or ""))
-    signed = [sign_headers(key, method="POST", path="/v1/push", device=device.meta("device_id"), user="sam",
-                           body=b, at=int(time.time()), nonce=secrets.token_urlsafe(18)) for b in bodies]
+    signed = [
+        sign_headers(
+            key,
+            method="POST",
+            path="/v1/push",
+            device=device.meta("device_id"),
+            user="sam",
+            body=b,
+            at=int(time.time()),
+            nonce=secrets.token_urlsafe(18),
+        )
+        for b in bodies
+    ]
     barrier = threading.Barrier(4)
     answers: list[httpx.Response] = []
 
     def send(body: bytes, headers: dict[str, str]) -> None:
         barrier.wait()
-        answers.append(httpx.post(server.url + "/v1/push", content=body,
-                                  headers={**headers, "content-type": "application/json"}, timeout=30))
+        answers.append(
+            httpx.post(
+                server.url + "/v1/push",
+                content=body,
+                headers={**headers, "content-type": "application/json"},
+                timeout=30,
+            )
+        )
 
     threads = [threading.Thread(target=send, args=pair) for pair in zip(bodies, signed, strict=True)]
     for t in threads:
@@ -249,8 +315,9 @@ def test_same_id_different_content_is_409(device: Store, server: LiveServer, cen
     assert held["summary"] != "Changed after sending"
 
 
-def test_a_payment_under_a_new_outbox_id_is_not_paid_twice(device: Store, server: LiveServer,
-                                                           central: CentralStore) -> None:
+def test_a_payment_under_a_new_outbox_id_is_not_paid_twice(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     day_of_records(device, people=1, contacts_each=1)
     payload = _push_payload(device)
     _post(server, device, payload)
@@ -258,8 +325,7 @@ def test_a_payment_under_a_new_outbox_id_is_not_paid_twice(device: Store, server
     again = {**payment, "id": "01900000-0000-7000-8000-00000000abcd", "seq": 999}
     [same] = _post(server, device, {"hub_code": "DEW", "items": [again]}).json()["results"]
     assert same["status"] == "already_had"
-    changed = {**again, "id": "01900000-0000-7000-8000-00000000abce",
-               "body": {**payment["body"], "amount_pence": 2}}
+    changed = {**again, "id": "01900000-0000-7000-8000-00000000abce", "body": {**payment["body"], "amount_pence": 2}}
     [clash] = _post(server, device, {"hub_code": "DEW", "items": [changed]}).json()["results"]
     assert clash["status"] == "rejected" and clash["code"] == 409
     assert len(central.records("payment")) == 1

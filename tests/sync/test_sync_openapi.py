@@ -19,8 +19,12 @@ from hubdesk.sync.protocol import SIGNED_HEADERS, sign_headers
 EXAMPLES: dict[tuple[str, str], dict[str, Any]] = {
     ("post", "/v1/push"): {"hub_code": "DEW", "items": []},
     ("post", "/v1/audit"): {"items": []},
-    ("post", "/v1/enrol"): {"code": "NOPE-NOPE-NOPE-NOPE", "device_id": "01900000-0000-7000-8000-000000000001",
-                            "hub_code": "DEW", "public_key": "A" * 43},
+    ("post", "/v1/enrol"): {
+        "code": "NOPE-NOPE-NOPE-NOPE",
+        "device_id": "01900000-0000-7000-8000-000000000001",
+        "hub_code": "DEW",
+        "public_key": "A" * 43,
+    },
 }
 
 
@@ -31,8 +35,13 @@ def test_openapi_is_served_and_walked(device: Store, server: LiveServer) -> None
     from hubcentral.app import make_app
 
     app = make_app(server.service)  # type: ignore[arg-type]
-    routes = {(m.lower(), r.path) for r in app.routes if r.path.startswith("/v1/")
-              for m in getattr(r, "methods", ()) if m not in ("HEAD", "OPTIONS")}
+    routes = {
+        (m.lower(), r.path)
+        for r in app.routes
+        if r.path.startswith("/v1/")
+        for m in getattr(r, "methods", ())
+        if m not in ("HEAD", "OPTIONS")
+    }
     documented = {(m, p) for p, ops in doc["paths"].items() for m in ops}
     assert routes == documented
     assert all(p.startswith("/v1/") for _, p in documented)
@@ -45,13 +54,22 @@ def test_openapi_is_served_and_walked(device: Store, server: LiveServer) -> None
         headers = {"content-type": "application/json"}
         if header_params:
             assert header_params == set(SIGNED_HEADERS), path
-            headers |= sign_headers(key, method=method.upper(), path=path, device=device.meta("device_id"),
-                                    user="sam", body=body, at=int(time.time()), nonce=secrets.token_urlsafe(18))
+            headers |= sign_headers(
+                key,
+                method=method.upper(),
+                path=path,
+                device=device.meta("device_id"),
+                user="sam",
+                body=body,
+                at=int(time.time()),
+                nonce=secrets.token_urlsafe(18),
+            )
         r = httpx.request(method.upper(), server.url + path, content=body or None, headers=headers)
         assert str(r.status_code) in op["responses"], (method, path, r.status_code, r.text)
         assert r.status_code < 500
         # Unsigned, each signed operation is refused 401, as documented.
         if header_params:
-            r = httpx.request(method.upper(), server.url + path, content=body or None,
-                              headers={"content-type": "application/json"})
+            r = httpx.request(
+                method.upper(), server.url + path, content=body or None, headers={"content-type": "application/json"}
+            )
             assert r.status_code == 401 and "401" in op["responses"]

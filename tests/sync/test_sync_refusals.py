@@ -36,17 +36,34 @@ def device_key(store: Store) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(sync_state.get(store, sync_state.K_KEY) or ""))
 
 
-def send(server: LiveServer, store: Store, method: str, path: str, payload: Any = None, *,
-         body: bytes | None = None, key: Ed25519PrivateKey | None = None, at: int | None = None,
-         nonce: str | None = None, user: str = "sam", device: str | None = None, sign: bool = True,
-         tamper: bool = False) -> httpx.Response:
+def send(
+    server: LiveServer,
+    store: Store,
+    method: str,
+    path: str,
+    payload: Any = None,
+    *,
+    body: bytes | None = None,
+    key: Ed25519PrivateKey | None = None,
+    at: int | None = None,
+    nonce: str | None = None,
+    user: str = "sam",
+    device: str | None = None,
+    sign: bool = True,
+    tamper: bool = False,
+) -> httpx.Response:
     if body is None:
         body = b"" if payload is None else json.dumps(payload).encode()
     headers = {"content-type": "application/json"}
     if sign:
         headers |= sign_headers(
-            key or device_key(store), method=method, path=path, device=device or store.meta("device_id"),
-            user=user, body=body, at=int(time.time()) if at is None else at,
+            key or device_key(store),
+            method=method,
+            path=path,
+            device=device or store.meta("device_id"),
+            user=user,
+            body=body,
+            at=int(time.time()) if at is None else at,
             nonce=nonce or secrets.token_urlsafe(18),
         )
     if tamper:
@@ -56,9 +73,20 @@ def send(server: LiveServer, store: Store, method: str, path: str, payload: Any 
 
 def push_payload(store: Store, hub: str = "DEW", after: int = 0) -> dict[str, Any]:
     items = store.outbox(limit=50, after_seq=after)
-    return {"hub_code": hub, "items": [
-        {"id": i.id, "seq": i.seq, "kind": i.kind, "record_id": i.record_id, "body": json.loads(i.body),
-         "created_at": "2026-11-23T10:00:00+00:00"} for i in items]}
+    return {
+        "hub_code": hub,
+        "items": [
+            {
+                "id": i.id,
+                "seq": i.seq,
+                "kind": i.kind,
+                "record_id": i.record_id,
+                "body": json.loads(i.body),
+                "created_at": "2026-11-23T10:00:00+00:00",
+            }
+            for i in items
+        ],
+    }
 
 
 @dataclass
@@ -120,27 +148,37 @@ def payload(device: Store) -> dict[str, Any]:
     return push_payload(device, after=after)
 
 
-def test_unsigned(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict) -> None:
+def test_unsigned(
+    held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict
+) -> None:
     r = send(server, device, "POST", "/v1/push", payload, sign=False)
     assert r.status_code == 401 and "not signed" in r.json()["detail"]
     nothing_stored(central, held)
 
 
-def test_badly_signed(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict) -> None:
+def test_badly_signed(
+    held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict
+) -> None:
     r = send(server, device, "POST", "/v1/push", payload, key=Ed25519PrivateKey.generate())
     assert r.status_code == 401 and "signature does not match" in r.json()["detail"]
     r = send(server, device, "POST", "/v1/push", payload, tamper=True)
     assert r.status_code == 401 and "altered" in r.json()["detail"]
-    headers = {"x-hubdesk-device": device.meta("device_id"), "x-hubdesk-user": "sam",
-               "x-hubdesk-time": str(int(time.time())), "x-hubdesk-nonce": secrets.token_urlsafe(18),
-               H_SIGNATURE: "not-base64!!"}
+    headers = {
+        "x-hubdesk-device": device.meta("device_id"),
+        "x-hubdesk-user": "sam",
+        "x-hubdesk-time": str(int(time.time())),
+        "x-hubdesk-nonce": secrets.token_urlsafe(18),
+        H_SIGNATURE: "not-base64!!",
+    }
     r = httpx.post(server.url + "/v1/push", json=payload, headers=headers)
     assert r.status_code == 401
     nothing_stored(central, held)
 
 
 @pytest.mark.parametrize("skew", [-310, 310, 3600])
-def test_stale(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict, skew: int) -> None:
+def test_stale(
+    held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict, skew: int
+) -> None:
     r = send(server, device, "POST", "/v1/push", payload, at=int(time.time()) + skew)
     assert r.status_code == 401 and "5 minutes" in r.json()["detail"]
     nothing_stored(central, held)
@@ -157,11 +195,20 @@ def test_replayed(device: Store, server: LiveServer, central: CentralStore) -> N
     assert r.status_code == 401 and "Replayed" in r.json()["detail"]
 
 
-def test_replayed_push_stores_nothing_twice(device: Store, server: LiveServer, central: CentralStore,
-                                            payload: dict) -> None:
+def test_replayed_push_stores_nothing_twice(
+    device: Store, server: LiveServer, central: CentralStore, payload: dict
+) -> None:
     body = json.dumps(payload).encode()
-    headers = sign_headers(device_key(device), method="POST", path="/v1/push", device=device.meta("device_id"),
-                           user="sam", body=body, at=int(time.time()), nonce=secrets.token_urlsafe(18))
+    headers = sign_headers(
+        device_key(device),
+        method="POST",
+        path="/v1/push",
+        device=device.meta("device_id"),
+        user="sam",
+        body=body,
+        at=int(time.time()),
+        nonce=secrets.token_urlsafe(18),
+    )
     headers["content-type"] = "application/json"
     first = httpx.post(server.url + "/v1/push", content=body, headers=headers)
     assert first.status_code == 200
@@ -178,14 +225,15 @@ def test_oversized(held: tuple[int, int], device: Store, server: LiveServer, cen
     nothing_stored(central, held)
 
 
-def test_unknown_device(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict) -> None:
+def test_unknown_device(
+    held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict
+) -> None:
     r = send(server, device, "POST", "/v1/push", payload, device="01900000-0000-7000-8000-000000000000")
     assert r.status_code == 401 and "Unknown device" in r.json()["detail"]
     nothing_stored(central, held)
 
 
-def test_revoked_device(held: tuple[int, int], server: LiveServer, central: CentralStore,
-                        tmp_path: Path) -> None:
+def test_revoked_device(held: tuple[int, int], server: LiveServer, central: CentralStore, tmp_path: Path) -> None:
     desk = make_store(tmp_path / "revoked", "DEW", "nadia")
     enrol_device(desk, server, central)
     day_of_records(desk, people=1, contacts_each=1)
@@ -201,8 +249,9 @@ def test_revoked_device(held: tuple[int, int], server: LiveServer, central: Cent
 
 
 @pytest.mark.parametrize("user", ["gone", "nobody", "NOT A LOGIN"])
-def test_unknown_or_inactive_user(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict,
-                                  user: str) -> None:
+def test_unknown_or_inactive_user(
+    held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore, payload: dict, user: str
+) -> None:
     r = send(server, device, "POST", "/v1/push", payload, user=user)
     assert r.status_code == 403 and ("not an active user" in r.json()["detail"] or "login" in r.json()["detail"])
     nothing_stored(central, held)
@@ -215,16 +264,26 @@ def test_foreign_hub_batch(held: tuple[int, int], device: Store, server: LiveSer
     nothing_stored(central, held)
 
 
-def test_foreign_hub_record_is_quarantined_and_never_blocks(device: Store, server: LiveServer,
-                                                            central: CentralStore) -> None:
+def test_foreign_hub_record_is_quarantined_and_never_blocks(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     with SyncClient(device) as client:
         client.sync()
     contacts_before = len(central.records("contact"))
     person = walk_in(device, 7)
-    stray = device.record_contact(Contact(
-        person_id=person.id, hub_code="N11", contact_type="phone", recorded_by="sam",
-        started_at=datetime(2026, 11, 23, 10, tzinfo=UTC), recorded_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
-        seen=False, purposes=("money",), summary="Synthetic call"))
+    stray = device.record_contact(
+        Contact(
+            person_id=person.id,
+            hub_code="N11",
+            contact_type="phone",
+            recorded_by="sam",
+            started_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+            recorded_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+            seen=False,
+            purposes=("money",),
+            summary="Synthetic call",
+        )
+    )
     day_of_records(device, people=1, contacts_each=1)
     with SyncClient(device) as client:
         report = client.sync()
@@ -237,22 +296,34 @@ def test_foreign_hub_record_is_quarantined_and_never_blocks(device: Store, serve
     assert sync_state.record_sync_state(device, stray.id) == "needs attention"
 
 
-def test_malformed_json_is_422_never_500(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore) -> None:
+def test_malformed_json_is_422_never_500(
+    held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore
+) -> None:
     r = send(server, device, "POST", "/v1/push", body=b'{"hub_code": "DEW", "items": [')
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"].startswith("body")
     nothing_stored(central, held)
 
 
-@pytest.mark.parametrize(("change", "field"), [
-    ({"seq": "seven"}, "body.items.0.seq"),
-    ({"kind": "Space Ship!"}, "body.items.0.kind"),
-    ({"body": "not an object"}, "body.items.0.body"),
-    ({"created_at": "yesterday"}, "body.items.0.created_at"),
-    ({"extra": 1}, "body.items.0.extra"),
-])
-def test_wrong_types_name_the_field(held: tuple[int, int], device: Store, server: LiveServer, central: CentralStore,
-                                    payload: dict, change: dict, field: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"seq": "seven"}, "body.items.0.seq"),
+        ({"kind": "Space Ship!"}, "body.items.0.kind"),
+        ({"body": "not an object"}, "body.items.0.body"),
+        ({"created_at": "yesterday"}, "body.items.0.created_at"),
+        ({"extra": 1}, "body.items.0.extra"),
+    ],
+)
+def test_wrong_types_name_the_field(
+    held: tuple[int, int],
+    device: Store,
+    server: LiveServer,
+    central: CentralStore,
+    payload: dict,
+    change: dict,
+    field: str,
+) -> None:
     payload["items"][0] |= change
     r = send(server, device, "POST", "/v1/push", payload)
     assert r.status_code == 422, r.text
@@ -261,15 +332,28 @@ def test_wrong_types_name_the_field(held: tuple[int, int], device: Store, server
     nothing_stored(central, held)
 
 
-def test_a_kind_the_service_does_not_know_is_kept_as_an_event(device: Store, server: LiveServer,
-                                                              central: CentralStore, payload: dict) -> None:
+def test_a_kind_the_service_does_not_know_is_kept_as_an_event(
+    device: Store, server: LiveServer, central: CentralStore, payload: dict
+) -> None:
     newer = {"id": "01900000-0000-7000-8000-0000000f10a7", "hub_code": "DEW", "amount_pence": 5000}
     stray = {**newer, "id": "01900000-0000-7000-8000-0000000f10a8", "hub_code": "N11"}
     payload["items"] += [
-        {"id": "01900000-0000-7000-8000-00000000f001", "seq": 900, "kind": "float_count",
-         "record_id": newer["id"], "body": newer, "created_at": "2026-11-23T16:00:00+00:00"},
-        {"id": "01900000-0000-7000-8000-00000000f002", "seq": 901, "kind": "float_count",
-         "record_id": stray["id"], "body": stray, "created_at": "2026-11-23T16:00:00+00:00"},
+        {
+            "id": "01900000-0000-7000-8000-00000000f001",
+            "seq": 900,
+            "kind": "float_count",
+            "record_id": newer["id"],
+            "body": newer,
+            "created_at": "2026-11-23T16:00:00+00:00",
+        },
+        {
+            "id": "01900000-0000-7000-8000-00000000f002",
+            "seq": 901,
+            "kind": "float_count",
+            "record_id": stray["id"],
+            "body": stray,
+            "created_at": "2026-11-23T16:00:00+00:00",
+        },
     ]
     r = send(server, device, "POST", "/v1/push", payload)
     assert r.status_code == 200
@@ -285,8 +369,9 @@ def test_bad_query_is_422(device: Store, server: LiveServer) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "query.since"
 
 
-def test_invalid_record_is_rejected_per_item(device: Store, server: LiveServer, central: CentralStore,
-                                             payload: dict) -> None:
+def test_invalid_record_is_rejected_per_item(
+    device: Store, server: LiveServer, central: CentralStore, payload: dict
+) -> None:
     payload["items"][1]["body"]["summary"] = ""
     r = send(server, device, "POST", "/v1/push", payload)
     assert r.status_code == 200
@@ -328,8 +413,12 @@ def test_enrolment_code_is_one_time(store: Store, tmp_path: Path, server: LiveSe
 def test_enrol_signed_with_another_key_is_refused(store: Store, server: LiveServer, central: CentralStore) -> None:
     now = datetime.now(UTC)
     code = central.make_enrolment_code("DEW", now + timedelta(hours=1), now)
-    body = {"code": code, "device_id": store.meta("device_id"), "hub_code": "DEW",
-            "public_key": b64(Ed25519PrivateKey.generate().public_key().public_bytes_raw())}
+    body = {
+        "code": code,
+        "device_id": store.meta("device_id"),
+        "hub_code": "DEW",
+        "public_key": b64(Ed25519PrivateKey.generate().public_key().public_bytes_raw()),
+    }
     r = send(server, store, "POST", "/v1/enrol", body, key=Ed25519PrivateKey.generate())
     assert r.status_code == 401
     r = send(server, store, "POST", "/v1/enrol", {**body, "public_key": "short"}, key=Ed25519PrivateKey.generate())

@@ -38,8 +38,9 @@ def test_each_record_shows_its_state(device: Store, server: LiveServer) -> None:
     assert st.enrolled and st.waiting == 0 and st.needs_attention == 0 and st.last_sync_at
 
 
-def test_a_record_edited_while_sending_goes_back_to_waiting(device: Store, server: LiveServer,
-                                                            central: CentralStore) -> None:
+def test_a_record_edited_while_sending_goes_back_to_waiting(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     person = walk_in(device, 2)
     [item] = sync_state.pending(device, 10)
     sync_state.mark_sending(device, [item.id])
@@ -53,13 +54,16 @@ def test_a_record_edited_while_sending_goes_back_to_waiting(device: Store, serve
     assert held[person.id]["preferred_name"] == "Edited" and held[person.id]["version"] == 2
 
 
-def test_a_retired_code_never_makes_records_unsendable(device: Store, server: LiveServer,
-                                                       central: CentralStore) -> None:
+def test_a_retired_code_never_makes_records_unsendable(
+    device: Store, server: LiveServer, central: CentralStore
+) -> None:
     person = walk_in(device, 3)
-    payment = device.record_payment(person_id=person.id, category="travel", amount_pence=500, method="cash",
-                                    reason="Synthetic bus fare")
-    retired = CENTRAL_REFERENCE.model_copy(update={"payment_categories": (
-        PaymentCategory(code="gas", name="Gas top-up", limit_pence=4000),)})
+    payment = device.record_payment(
+        person_id=person.id, category="travel", amount_pence=500, method="cash", reason="Synthetic bus fare"
+    )
+    retired = CENTRAL_REFERENCE.model_copy(
+        update={"payment_categories": (PaymentCategory(code="gas", name="Gas top-up", limit_pence=4000),)}
+    )
     central.set_reference(retired, datetime.now(UTC))
     with SyncClient(device) as client:
         report = client.sync()
@@ -82,8 +86,7 @@ def test_reachability_is_checked_at_most_once_a_minute(device: Store, server: Li
     assert reach.check(device, force=True) is True
 
 
-def test_a_change_the_desk_cannot_read_stops_cleanly(device: Store, server: LiveServer,
-                                                     central: CentralStore) -> None:
+def test_a_change_the_desk_cannot_read_stops_cleanly(device: Store, server: LiveServer, central: CentralStore) -> None:
     from hubdesk.sync.client import SyncError
 
     with central.engine.transaction(write=True) as tx:

@@ -226,8 +226,7 @@ class KeySlotFile:
             raise UnknownUser(f"No user called {slot_id} on this desk")
         if slot_id in self.damaged_slots():
             raise KeySlotDamaged(
-                f"The key slot for {slot_id} is damaged. Open the store with the recovery key "
-                "and set a new passphrase."
+                f"The key slot for {slot_id} is damaged. Open the store with the recovery key and set a new passphrase."
             )
         return slot
 
@@ -263,7 +262,5 @@ class KeySlotFile:
             if self.path.exists():  # and what is held in memory goes back to what is on disk
                 self.slots = KeySlotFile.load(self.path).slots
             if exc.errno == errno.ENOSPC:
-                raise DiskFull(
-                    "Could not save the key slots: the disk is full. Free space and try again."
-                ) from None
+                raise DiskFull("Could not save the key slots: the disk is full. Free space and try again.") from None
             raise StoreError(f"Could not save the key slots: {exc.strerror or exc}") from None

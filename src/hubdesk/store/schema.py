@@ -234,8 +234,10 @@ def m005_person_contact_summary(db: Database) -> None:
         CREATE INDEX contacts_started ON contacts(started_at);
         """
     )
-    db.execute(f"INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
-               f"SELECT p.id, {SUMMARY_SELECT} FROM people p")
+    db.execute(
+        f"INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
+        f"SELECT p.id, {SUMMARY_SELECT} FROM people p"
+    )
 
 
 LATEST = [m.name for m in migrations._migrations][-1]

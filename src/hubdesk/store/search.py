@@ -18,8 +18,10 @@ from rapidfuzz import fuzz, process, utils
 
 from hubdesk.domain.models import Person
 
-_MONTHS = {m: i for i, m in enumerate(
-    ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
 
 
 def parse_date_query(text: str) -> date | None:
@@ -102,9 +104,7 @@ class PersonIndex:
     def _prefixed(self, prefix: str) -> set[int]:
         """Indexes of names with a word starting with `prefix` (bisect on a sorted word list)."""
         if self._words_dirty:
-            self._words = sorted(
-                {(w, i) for i, name in enumerate(self._names) for w in name.replace("|", " ").split()}
-            )
+            self._words = sorted({(w, i) for i, name in enumerate(self._names) for w in name.replace("|", " ").split()})
             self._words_dirty = False
         found: set[int] = set()
         at = bisect.bisect_left(self._words, (prefix, -1))
@@ -146,7 +146,11 @@ class PersonIndex:
                 return self._rank({i: 100.0 for i in prefixed}, pq, limit)
         pool = limit * 3
         results = process.extract(
-            pq, self._names, scorer=fuzz.partial_ratio, limit=pool, score_cutoff=70,
+            pq,
+            self._names,
+            scorer=fuzz.partial_ratio,
+            limit=pool,
+            score_cutoff=70,
             processor=None,
         )
         scores = {i: score for _text, score, i in results}

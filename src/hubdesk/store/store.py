@@ -220,9 +220,7 @@ class Store:
         return store, recovery
 
     @classmethod
-    def unlock(
-        cls, data_dir: Path, login: str, passphrase: str, *, clock: Callable[[], datetime] = _utcnow
-    ) -> Store:
+    def unlock(cls, data_dir: Path, login: str, passphrase: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
         data_dir = Path(data_dir)
         _require_store(data_dir)
         slots = KeySlotFile.load(slots_path(data_dir))
@@ -235,9 +233,7 @@ class Store:
         return store
 
     @classmethod
-    def recover(
-        cls, data_dir: Path, recovery_code: str, *, clock: Callable[[], datetime] = _utcnow
-    ) -> Store:
+    def recover(cls, data_dir: Path, recovery_code: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
         """Open with the recovery key (no user yet: set a passphrase next)."""
         data_dir = Path(data_dir)
         _require_store(data_dir)
@@ -559,8 +555,17 @@ class Store:
             self.db.execute(
                 "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, "
                 "body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [person.id, person.version, person.case_id, person.hub_code, int(person.walk_in),
-                 int(person.needs_matching), person.allocated_pa, body, seq],
+                [
+                    person.id,
+                    person.version,
+                    person.case_id,
+                    person.hub_code,
+                    int(person.walk_in),
+                    int(person.needs_matching),
+                    person.allocated_pa,
+                    body,
+                    seq,
+                ],
             )
             self.db.execute(
                 "INSERT INTO people_versions(id, version, body, audit_seq) VALUES (?, ?, ?, ?)",
@@ -574,9 +579,7 @@ class Store:
         """An edit made against base_version; refused if someone else changed it since."""
         current = self.get_person(person.id)
         if current.version != base_version:
-            raise VersionConflict(
-                "This record was changed since you opened it; reopen it and make the change again"
-            )
+            raise VersionConflict("This record was changed since you opened it; reopen it and make the change again")
         updated = person.model_copy(update={"version": base_version + 1})
         updated = Person.model_validate(updated.model_dump())
         body = _json(updated)
@@ -585,8 +588,18 @@ class Store:
             changed = self.db.execute(
                 "UPDATE people SET version = ?, case_id = ?, hub_code = ?, walk_in = ?, needs_matching = ?, "
                 "allocated_pa = ?, body = ?, audit_seq = ? WHERE id = ? AND version = ?",
-                [updated.version, updated.case_id, updated.hub_code, int(updated.walk_in),
-                 int(updated.needs_matching), updated.allocated_pa, body, seq, person.id, base_version],
+                [
+                    updated.version,
+                    updated.case_id,
+                    updated.hub_code,
+                    int(updated.walk_in),
+                    int(updated.needs_matching),
+                    updated.allocated_pa,
+                    body,
+                    seq,
+                    person.id,
+                    base_version,
+                ],
             ).rowcount
             if changed != 1:
                 raise VersionConflict(
@@ -625,8 +638,18 @@ class Store:
         return [found[i] for i in ids if i in found]
 
     def count(self, table: str) -> int:
-        if table not in {"people", "contacts", "payments", "reversals", "sessions", "attendance",
-                         "audit", "outbox", "users", "payment_decisions"}:
+        if table not in {
+            "people",
+            "contacts",
+            "payments",
+            "reversals",
+            "sessions",
+            "attendance",
+            "audit",
+            "outbox",
+            "users",
+            "payment_decisions",
+        }:
             raise ValueError(table)
         return self._rows(f"SELECT count(*) FROM {table}")[0][0]
 
@@ -666,9 +689,7 @@ class Store:
 
         day = moment.astimezone(ZoneInfo("Europe/London")).date()
         if self._rows("SELECT 1 FROM day_closures WHERE hub_code = ? AND day = ?", [hub_code, day.isoformat()]):
-            raise NotAllowed(
-                f"{day:%d %b %Y} is closed at {hub_code}: its records can only be amended, not added to"
-            )
+            raise NotAllowed(f"{day:%d %b %Y} is closed at {hub_code}: its records can only be amended, not added to")
 
     def record_contact(self, contact: Contact) -> Contact:
         if contact.version != 1:
@@ -685,10 +706,21 @@ class Store:
                 "INSERT INTO contacts(id, contact_id, version, amends, person_id, hub_code, contact_type, "
                 "started_at, ended_at, recorded_at, recorded_by, body, audit_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [contact.id, contact.contact_id, contact.version, contact.amends, contact.person_id,
-                 contact.hub_code, contact.contact_type.value, _iso(contact.started_at),
-                 _iso(contact.ended_at) if contact.ended_at else None, _iso(contact.recorded_at),
-                 contact.recorded_by, body, seq],
+                [
+                    contact.id,
+                    contact.contact_id,
+                    contact.version,
+                    contact.amends,
+                    contact.person_id,
+                    contact.hub_code,
+                    contact.contact_type.value,
+                    _iso(contact.started_at),
+                    _iso(contact.ended_at) if contact.ended_at else None,
+                    _iso(contact.recorded_at),
+                    contact.recorded_by,
+                    body,
+                    seq,
+                ],
             )
             self._outbox(now, "contact", contact.id, body)
             people = {contact.person_id}
@@ -726,8 +758,11 @@ class Store:
         data = current.model_dump()
         data.update(changes)
         data.update(
-            id=uuid7(), contact_id=current.contact_id, version=current.version + 1,
-            amends=current.id, amend_reason=reason or data.get("amend_reason", ""),
+            id=uuid7(),
+            contact_id=current.contact_id,
+            version=current.version + 1,
+            amends=current.id,
+            amend_reason=reason or data.get("amend_reason", ""),
         )
         amended = Contact.model_validate(data)
         return self._insert_contact(amended, "amend")
@@ -815,18 +850,40 @@ class Store:
             number = self._rows("SELECT value FROM counters WHERE name = 'receipt'")[0][0]
             payment = EmergencyPayment(
                 receipt_no=f"{self.hub_code}-{self.device_no}-{number:06d}",
-                person_id=person_id, hub_code=self.hub_code, category=category,
-                amount_pence=amount_pence, method=method, voucher_serial=voucher_serial or None,
-                reason=reason, voice=voice, recorded_by=self.user.login, recorded_at=now,
-                status=status, authorised_by=by, authorised_at=at, receipt=receipt, corrects=corrects,
+                person_id=person_id,
+                hub_code=self.hub_code,
+                category=category,
+                amount_pence=amount_pence,
+                method=method,
+                voucher_serial=voucher_serial or None,
+                reason=reason,
+                voice=voice,
+                recorded_by=self.user.login,
+                recorded_at=now,
+                status=status,
+                authorised_by=by,
+                authorised_at=at,
+                receipt=receipt,
+                corrects=corrects,
             )
             body = _json(payment)
             seq = self._audit(now, "create", "payment", payment.id, payment.receipt_no, body)
             self.db.execute(
                 "INSERT INTO payments(id, receipt_no, person_id, hub_code, category, method, amount_pence, "
                 "status, recorded_at, body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [payment.id, payment.receipt_no, person_id, payment.hub_code, category,
-                 payment.method.value, amount_pence, status.value, _iso(now), body, seq],
+                [
+                    payment.id,
+                    payment.receipt_no,
+                    person_id,
+                    payment.hub_code,
+                    category,
+                    payment.method.value,
+                    amount_pence,
+                    status.value,
+                    _iso(now),
+                    body,
+                    seq,
+                ],
             )
             if approver is not None:
                 self._audit(now, "approve", "payment", payment.id, f"by {approver.login}")
@@ -867,7 +924,9 @@ class Store:
             decision = PaymentDecision(
                 payment_id=payment_id,
                 decision=PaymentStatus.APPROVED if approve else PaymentStatus.DECLINED,
-                decided_by=manager.login, decided_at=now, reason=reason,
+                decided_by=manager.login,
+                decided_at=now,
+                reason=reason,
             )
             body = _json(decision)
             seq = self._audit(now, "approve" if approve else "decline", "payment", payment_id, "", body)
@@ -887,8 +946,11 @@ class Store:
             raise NotAllowed(f"Payment {payment.receipt_no} is already reversed")
         with self._save() as now:
             reversal = Reversal(
-                payment_id=payment_id, hub_code=self.hub_code, reason=reason,
-                recorded_by=self._actor(), recorded_at=now,
+                payment_id=payment_id,
+                hub_code=self.hub_code,
+                reason=reason,
+                recorded_by=self._actor(),
+                recorded_at=now,
             )
             body = _json(reversal)
             seq = self._audit(now, "reverse", "payment", payment_id, payment.receipt_no, body)
@@ -937,8 +999,16 @@ class Store:
             self.db.execute(
                 "INSERT INTO sessions(id, version, hub_code, session_type, starts_at, closed_at, body, audit_seq) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [session.id, session.version, session.hub_code, session.session_type,
-                 _iso(session.starts_at), None, body, seq],
+                [
+                    session.id,
+                    session.version,
+                    session.hub_code,
+                    session.session_type,
+                    _iso(session.starts_at),
+                    None,
+                    body,
+                    seq,
+                ],
             )
             self._outbox(now, "session", session.id, body)
         return session
@@ -992,9 +1062,7 @@ class Store:
         return attendance
 
     def attendance(self, session_id: str) -> list[Attendance]:
-        return self._models(
-            Attendance, "SELECT body FROM attendance WHERE session_id = ? ORDER BY rowid", [session_id]
-        )
+        return self._models(Attendance, "SELECT body FROM attendance WHERE session_id = ? ORDER BY rowid", [session_id])
 
     def sessions_between(self, hub_code: str, start: datetime, end: datetime) -> list[DropInSession]:
         return self._models(

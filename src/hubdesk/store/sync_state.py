@@ -18,8 +18,13 @@ from hubdesk.store.store import OutboxItem, Store, _iso
 
 # Outbox states; what the desk shows for each.
 WAITING, SENDING, SYNCED, CONFLICT, QUARANTINED = "waiting", "sending", "synced", "conflict", "quarantined"
-SHOWN = {WAITING: "waiting", SENDING: "sending", SYNCED: "synced", CONFLICT: "needs attention",
-         QUARANTINED: "needs attention"}
+SHOWN = {
+    WAITING: "waiting",
+    SENDING: "sending",
+    SYNCED: "synced",
+    CONFLICT: "needs attention",
+    QUARANTINED: "needs attention",
+}
 
 K_KEY = "device_key"
 K_SERVER = "server_url"
@@ -156,7 +161,10 @@ def record_results(store: Store, items: Sequence[OutboxItem], results: Iterable[
                 [state, error, item.id],
             )
         store._audit(
-            now, "sync", "outbox", None,
+            now,
+            "sync",
+            "outbox",
+            None,
             f"pushed {len(by_id)}: {tally.accepted} accepted, {tally.already_had} already had, "
             f"{tally.conflicts} conflicts, {tally.quarantined} quarantined",
         )
@@ -165,8 +173,7 @@ def record_results(store: Store, items: Sequence[OutboxItem], results: Iterable[
 
 def _keep_conflict(store: Store, kind: str, record_id: str, local: str, remote: str, now: Any) -> None:
     store.db.execute(
-        "INSERT INTO conflicts(id, kind, record_id, local_body, remote_body, detected_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO conflicts(id, kind, record_id, local_body, remote_body, detected_at) VALUES (?, ?, ?, ?, ?, ?)",
         [uuid7(), kind, record_id, local, remote, _iso(now)],
     )
 
@@ -215,9 +222,7 @@ def quarantined(store: Store) -> list[OutboxItem]:
 def requeue(store: Store, outbox_id: str) -> None:
     """Send a quarantined item again (after the cause was put right centrally)."""
     with store._save():
-        store.db.execute(
-            "UPDATE outbox SET state = 'waiting' WHERE id = ? AND state = 'quarantined'", [outbox_id]
-        )
+        store.db.execute("UPDATE outbox SET state = 'waiting' WHERE id = ? AND state = 'quarantined'", [outbox_id])
 
 
 # --- the audit chain, sent to the central record ------------------------------------------
@@ -253,7 +258,8 @@ def audit_after(store: Store, after: int, limit: int) -> list[dict[str, Any]]:
 
 def audit_between(store: Store, first: int, last: int) -> dict[int, dict[str, Any]]:
     rows = store._rows(
-        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit WHERE seq BETWEEN ? AND ? ORDER BY seq", [first, last])
+        f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit WHERE seq BETWEEN ? AND ? ORDER BY seq", [first, last]
+    )
     return {row[0]: dict(zip(AUDIT_COLUMNS, row, strict=True)) for row in rows}
 
 
@@ -275,8 +281,9 @@ def record_sync_done(store: Store, at: str, detail: str) -> None:
 
 def record_audit_check(store: Store, compared: int, problems: int) -> None:
     with store._save() as now:
-        store._audit(now, "verify", "audit", None, f"{compared} entries compared with the central copy, "
-                     f"{problems} problems")
+        store._audit(
+            now, "verify", "audit", None, f"{compared} entries compared with the central copy, {problems} problems"
+        )
 
 
 # --- conflicts --------------------------------------------------------------------------
@@ -288,8 +295,17 @@ def conflicts(store: Store, open_only: bool = True) -> list[dict[str, Any]]:
         "SELECT id, kind, record_id, local_body, remote_body, detected_at, settled_at, settled_by, resolution "
         f"FROM conflicts{where} ORDER BY detected_at"
     )
-    keys = ("id", "kind", "record_id", "local_body", "remote_body", "detected_at", "settled_at",
-            "settled_by", "resolution")
+    keys = (
+        "id",
+        "kind",
+        "record_id",
+        "local_body",
+        "remote_body",
+        "detected_at",
+        "settled_at",
+        "settled_by",
+        "resolution",
+    )
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
@@ -327,11 +343,18 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, databas
         unsent: set[str] = set()
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
-            local.update((r[0], (r[1], r[2])) for r in store._rows(
-                f"SELECT id, version, body FROM people WHERE id IN ({marks})", list(chunk)))
-            unsent.update(r[0] for r in store._rows(
-                f"SELECT DISTINCT record_id FROM outbox WHERE state IN ('waiting', 'sending') AND kind = 'person' "
-                f"AND record_id IN ({marks})", list(chunk)))
+            local.update(
+                (r[0], (r[1], r[2]))
+                for r in store._rows(f"SELECT id, version, body FROM people WHERE id IN ({marks})", list(chunk))
+            )
+            unsent.update(
+                r[0]
+                for r in store._rows(
+                    f"SELECT DISTINCT record_id FROM outbox WHERE state IN ('waiting', 'sending') AND kind = 'person' "
+                    f"AND record_id IN ({marks})",
+                    list(chunk),
+                )
+            )
         for change in changes:
             if change.kind == "person":
                 if _apply_person(store, change.body, seq, local, unsent):
@@ -349,8 +372,9 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, databas
     return tally
 
 
-def _apply_person(store: Store, body: dict[str, Any], audit_seq: int, local: dict[str, tuple[int, str]],
-                  unsent: set[str]) -> bool:
+def _apply_person(
+    store: Store, body: dict[str, Any], audit_seq: int, local: dict[str, tuple[int, str]], unsent: set[str]
+) -> bool:
     person = Person.model_validate(body)
     held = local.get(person.id)
     if held is not None:
@@ -367,8 +391,17 @@ def _apply_person(store: Store, body: dict[str, Any], audit_seq: int, local: dic
         "case_id = excluded.case_id, hub_code = excluded.hub_code, walk_in = excluded.walk_in, "
         "needs_matching = excluded.needs_matching, allocated_pa = excluded.allocated_pa, body = excluded.body, "
         "audit_seq = excluded.audit_seq",
-        [person.id, person.version, person.case_id, person.hub_code, int(person.walk_in),
-         int(person.needs_matching), person.allocated_pa, text, audit_seq],
+        [
+            person.id,
+            person.version,
+            person.case_id,
+            person.hub_code,
+            int(person.walk_in),
+            int(person.needs_matching),
+            person.allocated_pa,
+            text,
+            audit_seq,
+        ],
     )
     store.db.execute(
         "INSERT OR REPLACE INTO people_versions(id, version, body, audit_seq) VALUES (?, ?, ?, ?)",

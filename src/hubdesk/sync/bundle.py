@@ -47,8 +47,15 @@ def _raw(public: X25519PublicKey) -> bytes:
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def seal(push: BundleContent, *, device_id: str, user: str, device_key: Ed25519PrivateKey,
-         service_key: bytes, created_at: datetime | None = None) -> bytes:
+def seal(
+    push: BundleContent,
+    *,
+    device_id: str,
+    user: str,
+    device_key: Ed25519PrivateKey,
+    service_key: bytes,
+    created_at: datetime | None = None,
+) -> bytes:
     """The sealed, signed bundle as file bytes."""
     ephemeral = X25519PrivateKey.generate()
     header: dict[str, Any] = {
@@ -82,8 +89,7 @@ def envelope(data: bytes) -> Envelope:
     try:
         body = json.loads(data)
         assert isinstance(body, dict) and body.get("format") == FORMAT
-        return Envelope(str(body["device_id"]), str(body["hub_code"]), str(body["user"]), str(body["created_at"]),
-                        body)
+        return Envelope(str(body["device_id"]), str(body["hub_code"]), str(body["user"]), str(body["created_at"]), body)
     except (ValueError, KeyError, AssertionError):
         raise BundleError("This is not a hubdesk sync bundle (or it is damaged)") from None
 

@@ -160,8 +160,12 @@ class SyncClient:
         self.retries = retries
         self.backoff = backoff
         self.progress = progress or (lambda phase, done, total: None)
-        self.http = httpx.Client(base_url=self.server, transport=transport, timeout=timeout,
-                                 verify=_tls(verify) if self.server.startswith("https:") else False)
+        self.http = httpx.Client(
+            base_url=self.server,
+            transport=transport,
+            timeout=timeout,
+            verify=_tls(verify) if self.server.startswith("https:") else False,
+        )
         self.round_trips = 0
 
     def close(self) -> None:
@@ -180,8 +184,15 @@ class SyncClient:
             raise SyncError("Unlock as a user to sync: every request names the person acting")
         return self.store.user.login
 
-    def request(self, method: str, path: str, payload: Any = None, params: dict[str, Any] | None = None,
-                *, key: Ed25519PrivateKey | None = None) -> httpx.Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        payload: Any = None,
+        params: dict[str, Any] | None = None,
+        *,
+        key: Ed25519PrivateKey | None = None,
+    ) -> httpx.Response:
         """A signed request, retried with back-off when the connection fails or the service is busy."""
         key = key or _key(self.store)
         if key is None:
@@ -192,14 +203,24 @@ class SyncClient:
         while True:
             attempt += 1
             request = self.http.build_request(
-                method, path, content=body or None, params=params,
+                method,
+                path,
+                content=body or None,
+                params=params,
                 headers={"content-type": "application/json"} if body else None,
             )
-            request.headers.update(sign_headers(
-                key, method=method, path=request.url.raw_path.decode("latin-1"),
-                device=sync_state.device_id(self.store), user=user, body=body,
-                at=int(self.clock()), nonce=secrets.token_urlsafe(18),
-            ))
+            request.headers.update(
+                sign_headers(
+                    key,
+                    method=method,
+                    path=request.url.raw_path.decode("latin-1"),
+                    device=sync_state.device_id(self.store),
+                    user=user,
+                    body=body,
+                    at=int(self.clock()),
+                    nonce=secrets.token_urlsafe(18),
+                )
+            )
             try:
                 self.round_trips += 1
                 response = self.http.send(request)
@@ -239,8 +260,12 @@ class SyncClient:
             sync_state.mark_sending(self.store, [i.id for i in items])
             payload = PushRequest(
                 hub_code=hub,
-                items=[PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body),
-                                created_at=at) for i, at in timed],
+                items=[
+                    PushItem(
+                        id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body), created_at=at
+                    )
+                    for i, at in timed
+                ],
             ).model_dump(mode="json")
             try:
                 response = self.request("POST", f"{PREFIX}/push", payload)
@@ -299,8 +324,9 @@ class SyncClient:
                 restarted = True
                 after = answer.held
                 sync_state.record_audit_ack(self.store, after)
-                report.notes.append(f"The service held this desk's audit history only up to entry {after}; "
-                                    "sent the rest again")
+                report.notes.append(
+                    f"The service held this desk's audit history only up to entry {after}; sent the rest again"
+                )
                 continue
             if refused is not None:
                 problem = refused.reason or f"audit entry {refused.seq} refused"
@@ -335,8 +361,9 @@ class SyncClient:
                 if mine is None:
                     problems.append(f"audit entry {item.seq} is held centrally but missing here (deleted)")
                 elif mine != central:
-                    problems.append(f"audit entry {item.seq} here differs from the central copy "
-                                    "(changed after it was synced)")
+                    problems.append(
+                        f"audit entry {item.seq} here differs from the central copy (changed after it was synced)"
+                    )
                 elif prev is not None and item.prev_mac != prev:
                     problems.append(f"audit entry {item.seq} does not follow entry {item.seq - 1} centrally")
                 prev = item.mac
@@ -374,7 +401,8 @@ class SyncClient:
                 first = page.changes[0].seq if page.changes else since
                 raise SyncError(
                     f"A change from the service (number {first} or a later one) is not one this desk can read; "
-                    "nothing of that page was applied. Update hubdesk, then sync again.") from None
+                    "nothing of that page was applied. Update hubdesk, then sync again."
+                ) from None
             report.pulled += len(page.changes)
             report.people += tally.people
             report.pages += 1
@@ -392,8 +420,10 @@ class SyncClient:
         self.push_audit(report)
         self.pull(report)
         sync_state.record_sync_done(
-            self.store, str(int(self.clock())),
-            f"completed: sent {report.pushed}, received {report.pulled}, audit held to {report.audit_acked}")
+            self.store,
+            str(int(self.clock())),
+            f"completed: sent {report.pushed}, received {report.pulled}, audit held to {report.audit_acked}",
+        )
         report.round_trips = self.round_trips
         return report
 
@@ -402,8 +432,9 @@ class Reachability:
     """The desk's cheap online check: a signed ping at most once a minute, with a short
     timeout and no retries, so a screen worker never waits long. Thread: the store's."""
 
-    def __init__(self, min_interval: float = 60.0, timeout: float = 3.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, min_interval: float = 60.0, timeout: float = 3.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.min_interval = min_interval
         self.timeout = timeout
         self.clock = clock
@@ -463,20 +494,33 @@ def enrol(
     if key is None or current != server:
         key = Ed25519PrivateKey.generate()
         # A new service: a new key; its change feed, and the audit history it holds, start from the beginning.
-        sync_state.put(store, **{sync_state.K_KEY: key.private_bytes_raw().hex(), sync_state.K_SERVER: server,
-                                 sync_state.K_CURSOR: "0", sync_state.K_DATABASE: "",
-                                 sync_state.K_AUDIT_ACKED: "0"})
+        sync_state.put(
+            store,
+            **{
+                sync_state.K_KEY: key.private_bytes_raw().hex(),
+                sync_state.K_SERVER: server,
+                sync_state.K_CURSOR: "0",
+                sync_state.K_DATABASE: "",
+                sync_state.K_AUDIT_ACKED: "0",
+            },
+        )
     public = b64(key.public_key().public_bytes_raw())
-    body = EnrolRequest(code=code.strip(), device_id=sync_state.device_id(store), hub_code=store.hub_code,
-                        public_key=public, label=label or f"{store.hub_code} desk {store.device_no}")
+    body = EnrolRequest(
+        code=code.strip(),
+        device_id=sync_state.device_id(store),
+        hub_code=store.hub_code,
+        public_key=public,
+        label=label or f"{store.hub_code} desk {store.device_no}",
+    )
     client = SyncClient(store, server=server, transport=transport, clock=clock, verify=verify)
     try:
         response = client.request("POST", f"{PREFIX}/enrol", body.model_dump(mode="json"), key=key)
     finally:
         client.close()
     answer = EnrolResponse.model_validate_json(response.content)
-    sync_state.put(store, **{sync_state.K_ENROLLED: answer.enrolled_at.isoformat(),
-                             sync_state.K_BUNDLE_KEY: answer.bundle_key})
+    sync_state.put(
+        store, **{sync_state.K_ENROLLED: answer.enrolled_at.isoformat(), sync_state.K_BUNDLE_KEY: answer.bundle_key}
+    )
     return answer
 
 
@@ -497,11 +541,18 @@ def write_bundle(store: Store, path: Path) -> int:
     items: list[PushItem] = []
     after = 0
     while batch := sync_state.pending_with_times(store, MAX_BATCH, after):
-        items += [PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body),
-                           created_at=at) for i, at in batch]
+        items += [
+            PushItem(id=i.id, seq=i.seq, kind=i.kind, record_id=i.record_id, body=json.loads(i.body), created_at=at)
+            for i, at in batch
+        ]
         after = batch[-1][0].seq
-    data = seal(BundleContent(hub_code=store.hub_code, items=items), device_id=sync_state.device_id(store),
-                user=store.user.login, device_key=key, service_key=unb64(service_key))
+    data = seal(
+        BundleContent(hub_code=store.hub_code, items=items),
+        device_id=sync_state.device_id(store),
+        user=store.user.login,
+        device_key=key,
+        service_key=unb64(service_key),
+    )
     path = Path(path)
     tmp = path.with_name(path.name + ".part")
     tmp.write_bytes(data)

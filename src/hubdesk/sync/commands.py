@@ -26,12 +26,19 @@ def add_parsers(subparsers: Any) -> None:
     p.set_defaults(store_command=run_enrol)
 
     s = subparsers.add_parser("sync", help="Send what is waiting, then fetch caseload and reference changes")
-    s.add_argument("--to-file", default=None, metavar="F",
-                   help="Write the push as an encrypted, signed bundle to carry to the service")
+    s.add_argument(
+        "--to-file",
+        default=None,
+        metavar="F",
+        help="Write the push as an encrypted, signed bundle to carry to the service",
+    )
     s.add_argument("--quiet", action="store_true", help="No progress line; only the outcome")
-    s.add_argument("--compare-audit", action="store_true",
-                   help="Only compare this desk's audit history with the central record's copy "
-                   "(an entry changed or deleted here after it was synced shows)")
+    s.add_argument(
+        "--compare-audit",
+        action="store_true",
+        help="Only compare this desk's audit history with the central record's copy "
+        "(an entry changed or deleted here after it was synced shows)",
+    )
     s.add_argument("--ca", default=None, help="A CA bundle to trust for the service's TLS certificate")
     s.set_defaults(store_command=run_sync)
 
@@ -64,8 +71,10 @@ def run_sync(args: argparse.Namespace, store: Store) -> int:
         except (SyncError, OSError) as exc:
             print(f"No bundle written: {exc}", file=sys.stderr)
             return getattr(exc, "exit_code", 3)
-        print(f"Wrote {count} records to {args.to_file} (sealed for the central record service). "
-              "They stay waiting here until the service has them.")
+        print(
+            f"Wrote {count} records to {args.to_file} (sealed for the central record service). "
+            "They stay waiting here until the service has them."
+        )
         return 0
     if getattr(args, "compare_audit", False):
         return run_compare_audit(args, store)

@@ -77,9 +77,7 @@ def body_digest(body: bytes) -> str:
 
 def canonical(method: str, path: str, at: str, nonce: str, device: str, user: str, body: bytes) -> bytes:
     """The exact bytes a device signs and the service verifies."""
-    return "\n".join(
-        ["hubdesk-" + API, method.upper(), path, at, nonce, device, user, body_digest(body)]
-    ).encode()
+    return "\n".join(["hubdesk-" + API, method.upper(), path, at, nonce, device, user, body_digest(body)]).encode()
 
 
 def sign_headers(
@@ -198,15 +196,17 @@ class AuditItem(Message):
 
 
 class AuditPushRequest(Message):
-    items: Annotated[list[AuditItem], Field(min_length=1, max_length=MAX_BATCH,
-                                            description="Consecutive entries, oldest first")]
+    items: Annotated[
+        list[AuditItem], Field(min_length=1, max_length=MAX_BATCH, description="Consecutive entries, oldest first")
+    ]
 
 
 class AuditResult(Message):
     seq: int
     status: ItemStatus
-    code: int = Field(description="201 accepted, 200 already held, 409 differs from the copy held or "
-                      "does not continue it")
+    code: int = Field(
+        description="201 accepted, 200 already held, 409 differs from the copy held or does not continue it"
+    )
     reason: str | None = None
 
 
@@ -256,8 +256,11 @@ class ChangesPage(Message):
     cursor: int = Field(description="Pass as `since` for the next page")
     more: bool
     reset: bool = Field(False, description="The cursor given was ahead of the service: replayed from 0")
-    database_id: str = Field("", description="Changes when the service's database is replaced or restored; "
-                             "a device seeing a new one pulls again from 0")
+    database_id: str = Field(
+        "",
+        description="Changes when the service's database is replaced or restored; "
+        "a device seeing a new one pulls again from 0",
+    )
 
 
 class Ping(Message):
