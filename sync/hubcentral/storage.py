@@ -333,6 +333,9 @@ def engine_for(db: str) -> Engine:
     return SQLiteEngine(Path(db).expanduser())
 
 
+FED_EVENTS = frozenset({"handover_note"})
+
+
 class _Batch:
     """One push batch's view of the records it touches, and the rows it writes at the end."""
 
@@ -365,6 +368,12 @@ class _Batch:
             "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
             "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             list(self.inserts.values()),
+        )
+        # A handover note is for the next duty at its hub, whichever desk they unlock:
+        # it goes into the change feed that every desk pulls.
+        tx.executemany(
+            "INSERT INTO changes(kind, record_id, body, at) VALUES (?, ?, ?, ?)",
+            [[row[0], row[1], row[7], row[8]] for row in self.inserts.values() if row[0] in FED_EVENTS],
         )
         tx.executemany(
             "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "

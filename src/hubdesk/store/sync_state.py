@@ -364,12 +364,31 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, databas
             elif change.kind == "reference":
                 _apply_reference(store, change.body, now)
                 tally.reference += 1
+            elif change.kind == "handover_note":
+                _apply_handover(store, change.body, now)
         _put(store, K_CURSOR, str(new_cursor))
         if database_id:
             _put(store, K_DATABASE, database_id)
     if tally.people:
         store._person_index = None  # rebuilt on the next search
     return tally
+
+
+def _apply_handover(store: Store, body: dict[str, Any], now: Any) -> None:
+    """Another desk's handover note for this hub: kept (once) so the next duty here sees it.
+    Notes for other hubs are not this desk's business and are skipped."""
+    from hubdesk.domain.day import HandoverNote
+    from hubdesk.store.store import _iso
+
+    note = HandoverNote.model_validate(body)
+    if note.hub_code != store.hub_code or store._rows("SELECT 1 FROM handover_notes WHERE id = ?", [note.id]):
+        return
+    text = note.model_dump_json()
+    seq = store._audit(now, "pull", "handover_note", note.id, f"{note.hub_code} {note.day.isoformat()}", text)
+    store.db.execute(
+        "INSERT INTO handover_notes(id, hub_code, day, written_at, body, audit_seq) VALUES (?, ?, ?, ?, ?, ?)",
+        [note.id, note.hub_code, note.day.isoformat(), _iso(note.written_at), text, seq],
+    )
 
 
 def _apply_person(

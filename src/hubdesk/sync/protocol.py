@@ -246,7 +246,7 @@ class CentralReference(Message):
 
 class Change(Message):
     seq: int
-    kind: Literal["person", "reference"]
+    kind: Literal["person", "reference", "handover_note"]
     record_id: str
     body: dict[str, Any]
 
