@@ -88,6 +88,8 @@ def m001_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(store_module, "migrate", migrate_to_m001)
     # The m001-era store kept no per-person contact summary (m005 adds and backfills it).
     monkeypatch.setattr(Store, "refresh_contact_summary", lambda self, person_ids: None)
+    # Nor did it know of closed days (m003 adds day_closures).
+    monkeypatch.setattr(Store, "refuse_closed_day", lambda self, hub_code, moment: None)
     s, recovery = Store.create(
         data_dir,
         hub=Hub(code="DEW", name="Dewsbury hub"),
