@@ -685,37 +685,43 @@ class EndOfDayScreen(DeskBase[None]):
             self.say("No payment is awaiting approval.")
         return payment_id
 
-    def action_approve(self) -> None:
+    def _decide(self, payment, manager, approve: bool, reason: str = "") -> None:
+        """Record a manager's decision on a payment awaiting approval, and say so."""
+        try:
+            decision = self.store.decide_payment(payment.id, approve, manager, reason)
+        except StoreError as exc:
+            self.say(str(exc), severity="error")
+            return
+        self.say(f"{payment.receipt_no} {'approved' if approve else 'declined'} by {manager.display_name}")
+        self.post_message(Saved("payment_decision", decision.id))
+        self.refresh_data()
+
+    def _ask_manager(self, payment, then, **modal_options) -> None:
+        """The duty manager's passphrase for this payment; `then(manager)` once it checks out."""
         from .approval import ApprovalModal, ApprovalResult
 
-        payment_id = self._awaiting_payment()
-        if not payment_id:
-            return
-        payment = self.store.get_payment(payment_id)
-
-        def decided(result: ApprovalResult | None) -> None:
-            if result is None or result.approver is None:
-                return
-            try:
-                decision = self.store.decide_payment(payment_id, True, result.approver)
-            except StoreError as exc:
-                self.say(str(exc), severity="error")
-                return
-            self.say(f"{payment.receipt_no} approved by {result.approver.display_name}")
-            self.post_message(Saved("payment_decision", decision.id))
-            self.refresh_data()
+        def verified(result: ApprovalResult | None) -> None:
+            if result is not None and result.approver is not None:
+                then(result.approver)
 
         self.app.push_screen(
             ApprovalModal(
                 payment.amount_pence,
                 (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
                 allow_awaiting=False,
+                **modal_options,
             ),
-            callback=decided,
+            callback=verified,
         )
 
+    def action_approve(self) -> None:
+        payment_id = self._awaiting_payment()
+        if not payment_id:
+            return
+        payment = self.store.get_payment(payment_id)
+        self._ask_manager(payment, lambda manager: self._decide(payment, manager, True))
+
     def action_decline(self) -> None:
-        from .approval import ApprovalModal, ApprovalResult
         from .modals import ReasonModal
 
         payment_id = self._awaiting_payment()
@@ -723,35 +729,14 @@ class EndOfDayScreen(DeskBase[None]):
             return
         payment = self.store.get_payment(payment_id)
 
-        def verified(result: ApprovalResult | None) -> None:
-            if result is None or result.approver is None:
-                return
-            manager = result.approver
-
+        def verified(manager) -> None:
             def reasoned(reason: str | None) -> None:
-                if not reason:
-                    return
-                try:
-                    decision = self.store.decide_payment(payment_id, False, manager, reason)
-                except StoreError as exc:
-                    self.say(str(exc), severity="error")
-                    return
-                self.say(f"{payment.receipt_no} declined by {manager.display_name}")
-                self.post_message(Saved("payment_decision", decision.id))
-                self.refresh_data()
+                if reason:
+                    self._decide(payment, manager, False, reason)
 
             self.app.push_screen(ReasonModal(f"Decline {payment.receipt_no}", "Why is it declined?"), reasoned)
 
-        self.app.push_screen(
-            ApprovalModal(
-                payment.amount_pence,
-                (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
-                allow_awaiting=False,
-                title="Duty manager: decline this payment",
-                verb="Confirm it is me",
-            ),
-            callback=verified,
-        )
+        self._ask_manager(payment, verified, title="Duty manager: decline this payment", verb="Confirm it is me")
 
     def action_carry_over(self) -> None:
         from .modals import ReasonModal
