@@ -111,7 +111,7 @@ class HubDeskApp(App[int]):
     .title { text-style: bold; color: $primary; height: 1; }
     .muted { color: $text-muted; }
     .alerts { border: heavy $error; color: $error; text-style: bold; height: auto; padding: 0 1; }
-    .form-error { color: $error; height: auto; }
+    .form-error { color: $error; height: auto; width: 100%; }
     ModalBase { align: center middle; background: $background 60%; }
     .modal-box {
         width: 64; max-width: 100%; height: auto; max-height: 100%;
@@ -119,7 +119,7 @@ class HubDeskApp(App[int]):
     }
     .modal-box Horizontal { height: auto; margin-top: 1; }
     .modal-box Button { margin-right: 2; }
-    .modal-error { color: $error; height: auto; }
+    .modal-error { color: $error; height: auto; width: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the desk now", priority=True),
