@@ -26,6 +26,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
+def store(store: Store, clock: FakeClock) -> Store:
+    """The fixture store reads the desk's clock: a record a test makes directly lands on the
+    same day the desk shows, whatever today's date is on the machine running the suite."""
+    store.clock = clock
+    return store
+
+
+@pytest.fixture
 def people(store: Store, person: Person) -> dict[str, Person]:
     """Zeb (the conftest person) plus Kayden with alerts, and Amira."""
     kayden = store.add_person(
