@@ -14,8 +14,9 @@ from typing import Annotated, Self
 from pydantic import Field, field_validator, model_validator
 
 from hubdesk.domain.ids import uuid7
-from hubdesk.domain.models import Record, When
+from hubdesk.domain.models import PaymentCategory, Record, User, When
 from hubdesk.domain.money import MAX_PENCE, format_pence
+from hubdesk.domain.rules import check_authorisation
 from hubdesk.domain.text import HubCode, Login, Note, OptionalNote, invalid
 
 # Sterling notes and coins in pence, largest first: what a float count is made of.
@@ -187,6 +188,24 @@ def describe_difference(difference_pence: int) -> str:
     if difference_pence < 0:
         return f"{format_pence(-difference_pence)} short"
     return f"{format_pence(difference_pence)} over"
+
+
+def why_awaiting(amount_pence: int, recorder: User | None, category: PaymentCategory | None) -> tuple[str, ...]:
+    """Why a payment saved awaiting approval needs a duty manager, in the words the payment
+    form used (over the PA's own limit, over the category's). Limits are configuration and
+    can change after a payment is saved: if today's no longer explain it, say that instead
+    of nothing."""
+    if recorder is None or category is None:
+        missing = "the category" if recorder is not None else "the user who recorded it"
+        return (f"It was saved awaiting approval; {missing} is not known on this desk to say why",)
+    check = check_authorisation(recorder, category, amount_pence)
+    if check.needs_manager:
+        return check.reasons
+    return (
+        f"It was saved awaiting approval; {format_pence(amount_pence)} is within {recorder.display_name}'s limit "
+        f"of {format_pence(recorder.payment_limit_pence)} and the {category.name} limit of "
+        f"{format_pence(category.limit_pence)} now, so a limit may have changed since",
+    )
 
 
 class VoucherStockKind(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -25,10 +25,11 @@ from hubdesk.domain.day import (
     VoucherStockEvent,
     VoucherStockKind,
     parse_serial,
+    why_awaiting,
 )
 from hubdesk.domain.enums import PaymentMethod, PaymentStatus
-from hubdesk.domain.models import Contact, EmergencyPayment, Reversal
-from hubdesk.store.errors import NotAllowed, NotFound
+from hubdesk.domain.models import Contact, DropInSession, EmergencyPayment, Reversal
+from hubdesk.store.errors import NotAllowed, NotFound, UnknownUser
 from hubdesk.store.store import Store, _iso
 
 LONDON = ZoneInfo("Europe/London")
@@ -458,26 +459,42 @@ class VoucherReconciliation:
     missing: list[str] = field(default_factory=list)  # expected in stock, not counted
     unexpected: list[str] = field(default_factory=list)  # counted, not expected
     unknown_issued: list[str] = field(default_factory=list)  # issued serials not in any stock range
+    # Every voucher paid out that day, whether or not its serial is in recorded stock: a hub
+    # that does not record its stock still hands vouchers out, and the day must show them.
+    issued_total: int = 0
 
     @property
     def expected(self) -> int:
+        """In stock now by the record: start plus received, less sent back and issued from it."""
         return self.start_stock + self.received - self.returned - self.issued
 
     @property
     def in_use(self) -> bool:
-        return bool(self.start_stock or self.received or self.returned or self.issued or self.counted is not None)
+        return bool(
+            self.start_stock
+            or self.received
+            or self.returned
+            or self.issued
+            or self.issued_total
+            or self.counted is not None
+        )
 
 
-def _issued(store: Store, hub_code: str, start: datetime | None, end: datetime) -> set[tuple[str, int]]:
-    """Serials of vouchers paid out (approved, not reversed) at the hub in [start, end)."""
+def _issued_serials(store: Store, hub_code: str, start: datetime | None, end: datetime) -> list[str]:
+    """Serials, as typed, of vouchers paid out (approved, not reversed) at the hub in [start, end)."""
     rows = store._rows(
         "SELECT p.body FROM payments p LEFT JOIN payment_decisions d ON d.payment_id = p.id "
         "WHERE p.hub_code = ? AND p.method = 'voucher' AND p.recorded_at >= ? AND p.recorded_at < ? "
         "AND coalesce(d.decision, p.status) = 'approved' "
-        "AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.payment_id = p.id)",
+        "AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.payment_id = p.id) ORDER BY p.recorded_at",
         [hub_code, _iso(start) if start else "", _iso(end)],
     )
-    serials = (parse_serial(EmergencyPayment.model_validate_json(body).voucher_serial or "") for (body,) in rows)
+    return [(EmergencyPayment.model_validate_json(body).voucher_serial or "").strip() for (body,) in rows]
+
+
+def _issued(store: Store, hub_code: str, start: datetime | None, end: datetime) -> set[tuple[str, int]]:
+    """The serials of _issued_serials that read as letters then a number (V100234)."""
+    serials = (parse_serial(s) for s in _issued_serials(store, hub_code, start, end))
     return {s for s in serials if s is not None}
 
 
@@ -504,7 +521,9 @@ def reconcile_vouchers(store: Store, hub_code: str, day: date) -> VoucherReconci
     today = voucher_events(store, hub_code, day)
     received = _serials(e for e in today if e.kind is VoucherStockKind.RECEIVED)
     returned = _serials(e for e in today if e.kind is VoucherStockKind.RETURNED)
-    issued = _issued(store, hub_code, day_start, day_end)
+    typed = _issued_serials(store, hub_code, day_start, day_end)
+    issued = {s for s in map(parse_serial, typed) if s is not None}
+    unreadable = [s for s in typed if parse_serial(s) is None]
     held = stock | received
     expected = (held - returned) - issued
     counted_events = [e for e in today if e.kind is VoucherStockKind.COUNTED]
@@ -519,7 +538,8 @@ def reconcile_vouchers(store: Store, hub_code: str, day: date) -> VoucherReconci
         counted=None if counted is None else len(counted),
         missing=ranges(expected - counted) if counted is not None else [],
         unexpected=ranges(counted - expected) if counted is not None else [],
-        unknown_issued=ranges(issued - held),
+        unknown_issued=ranges(issued - held) + unreadable,
+        issued_total=len(issued) + len(unreadable),
     )
 
 
@@ -597,6 +617,20 @@ def carry_over(store: Store, payment_id: str, reason: str, *, day: date | None =
     return record
 
 
+def awaiting_reasons(store: Store, payment: EmergencyPayment) -> tuple[str, ...]:
+    """Why a payment awaiting approval needs a duty manager: over the limit of the PA who
+    recorded it, over its category's limit (as they stand now), in plain words."""
+    try:
+        recorder = store.get_user(payment.recorded_by)
+    except UnknownUser:
+        recorder = None
+    try:
+        category = store.payment_category(payment.category)
+    except NotFound:
+        category = None
+    return why_awaiting(payment.amount_pence, recorder, category)
+
+
 def carried_over(store: Store, hub_code: str, day: date) -> list[PaymentCarryOver]:
     return store._models(
         PaymentCarryOver,
@@ -621,10 +655,12 @@ class DayChecklist:
     handover_written: bool
     outbox_waiting: int
     closure: DayClosure | None
+    # Drop-in sessions of the day not yet closed: closing the day closes them, when asked to.
+    open_sessions: list[DropInSession] = field(default_factory=list)
 
     @property
     def blockers(self) -> list[str]:
-        """In plain words; no names."""
+        """What must be settled by hand before the day can close, in plain words; no names."""
         out = []
         if self.still_in:
             n = len(self.still_in)
@@ -639,13 +675,23 @@ class DayChecklist:
         return out
 
     @property
+    def still_open(self) -> list[str]:
+        """Everything left open: the blockers, then sessions that close with the day."""
+        out = self.blockers
+        if self.open_sessions:
+            n = len(self.open_sessions)
+            out.append(f"{n} drop-in session{' is' if n == 1 else 's are'} still open")
+        return out
+
+    @property
     def ready(self) -> bool:
-        return not self.blockers and self.closure is None
+        """The day can be closed as it is, with nothing left open."""
+        return not self.still_open and self.closure is None
 
 
 def day_checklist(store: Store, hub_code: str, day: date) -> DayChecklist:
     hub = _hub(store, hub_code)
-    _start, end = store.day_bounds(day)
+    start, end = store.day_bounds(day)
     carried = carried_over(store, hub, day)
     carried_ids = {c.payment_id for c in carried}
     return DayChecklist(
@@ -658,6 +704,7 @@ def day_checklist(store: Store, hub_code: str, day: date) -> DayChecklist:
         handover_written=bool(handover_notes(store, hub, day)),
         outbox_waiting=store.outbox_waiting(),
         closure=day_closure(store, hub, day),
+        open_sessions=[s for s in store.sessions_between(hub, start, end) if s.closed_at is None],
     )
 
 
@@ -668,8 +715,12 @@ def day_closure(store: Store, hub_code: str, day: date) -> DayClosure | None:
     return found[0] if found else None
 
 
-def close_day(store: Store, *, day: date | None = None, hub_code: str | None = None, note: str = "") -> DayClosure:
-    """Close the day at the hub once nothing is left open. Sync comes after, as the last step."""
+def close_day(
+    store: Store, *, day: date | None = None, hub_code: str | None = None, note: str = "", close_sessions: bool = False
+) -> DayClosure:
+    """Close the day at the hub once nothing is left open. Drop-in sessions still open are
+    closed with it only when `close_sessions` says the user agreed (at now, or at the end of
+    their own day if that has passed), in the same transaction. Sync comes after, as the last step."""
     login = _login(store)
     hub = _own_hub(store, hub_code)
     day = day or local_day(store.clock())
@@ -678,6 +729,8 @@ def close_day(store: Store, *, day: date | None = None, hub_code: str | None = N
         raise NotAllowed(f"The day {day:%d %b %Y} is already closed at {hub}")
     if checklist.blockers:
         raise NotAllowed("The day cannot be closed yet: " + "; ".join(checklist.blockers))
+    if checklist.open_sessions and not close_sessions:
+        raise NotAllowed("The day cannot be closed yet: " + "; ".join(checklist.still_open))
     start, end = store.day_bounds(day)
     contacts = store._rows(
         "SELECT count(*) FROM contacts c WHERE hub_code = ? AND started_at >= ? AND started_at < ? "
@@ -686,6 +739,9 @@ def close_day(store: Store, *, day: date | None = None, hub_code: str | None = N
     )[0][0]
     net = sum(p.payment.amount_pence for p in day_payments(store, hub, day) if p.paid_out)
     with store._save() as now:
+        for session in checklist.open_sessions:
+            # Never before it started, never into the next day.
+            store.close_session(session.id, max(session.starts_at, min(now, end - timedelta(seconds=1))))
         closure = DayClosure(
             hub_code=hub,
             day=day,
