@@ -276,21 +276,24 @@ class DeskScreen(DeskBase[None]):
 
             confirm_sign_out(self, key, after=self.refresh_data)
 
-    @on(DataTable.RowSelected, "#in-building")
-    @on(DataTable.RowSelected, "#contacts")
     @on(DataTable.RowSelected, "#payments")
     def _open_person(self, event: DataTable.RowSelected) -> None:
         key = event.row_key.value
         if not key:
             return
-        store = self.store
-        if event.data_table.id == "payments":
-            person_id = store.get_payment(key).person_id
-        else:
-            person_id = store.current_contact(key).person_id
         from .person import PersonScreen
 
-        self.app.push_screen(PersonScreen(person_id))
+        self.app.push_screen(PersonScreen(self.store.get_payment(key).person_id))
+
+    @on(DataTable.RowSelected, "#in-building")
+    @on(DataTable.RowSelected, "#contacts")
+    def _open_contact(self, event: DataTable.RowSelected) -> None:
+        """Enter on a visit or a contact opens it in full, to read, see its history and amend
+        (ctrl+o there goes on to the young person's page)."""
+        if event.row_key.value:
+            from .contact_detail import ContactDetailScreen
+
+            self.app.push_screen(ContactDetailScreen(event.row_key.value))
 
     @on(DataTable.RowSelected, "#sessions")
     def _open_session(self, event: DataTable.RowSelected) -> None:

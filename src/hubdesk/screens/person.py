@@ -162,11 +162,11 @@ class PersonScreen(DeskBase[None]):
 
     @on(DataTable.RowSelected, "#person-contacts")
     def _show_contact(self, event: DataTable.RowSelected) -> None:
+        """Enter opens the contact: the whole note and voice, its history, and amending it."""
         if event.row_key.value:
-            from .modals import TextModal
+            from .contact_detail import ContactDetailScreen
 
-            contact = self.store.current_contact(event.row_key.value)
-            self.app.push_screen(TextModal(contact.contact_type.label, contact_text(self, contact)))
+            self.app.push_screen(ContactDetailScreen(event.row_key.value, from_person=True))
 
     def action_visit(self) -> None:
         visit = desk_queries.visit_in_building(self.store, self.person_id)
