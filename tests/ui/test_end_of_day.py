@@ -141,8 +141,11 @@ async def test_the_end_of_day_walk(desk_app, store: Store, people, clock: FakeCl
         await pilot.pause()
         assert "written" in str(checklist.get_option("handover").prompt)
 
-        # Close the day; sync is the last step, and this desk is not enrolled.
+        # Close the day (it asks first); sync is the last step, and this desk is not enrolled.
         await pilot.press("ctrl+d")
+        await pilot.pause()
+        assert screen_name(desk_app) == "ConfirmModal"
+        await pilot.press("enter")
         await pilot.pause()
         assert "closed 16:00" in str(checklist.get_option("close").prompt)
         assert screen.query_one("#sync-status").text.startswith("Not enrolled")
@@ -226,6 +229,8 @@ async def test_closing_the_day_syncs_everything_to_the_live_service(
             await pilot.press("6", *"Quiet day", "ctrl+s")
             await pilot.pause()
             await pilot.press("ctrl+d")
+            await pilot.pause()
+            await pilot.press("enter")  # yes, close the day
             await wait_for(pilot, lambda: any(isinstance(m, (SyncDone, SyncFailed)) for m in messages))
             await pilot.pause()
             screen = desk_app.screen

@@ -61,7 +61,8 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
         with Vertical(classes="modal-box", id="approval-box"):
             yield Static(self.title_text, classes="title", markup=False)
             for reason in self.reasons:
-                yield Label(f"• {reason}", markup=False)
+                # A Static wraps a long line in the box instead of cutting it off.
+                yield Static(f"• {reason}", markup=False, classes="approval-line")
             yield Label("Duty manager")
             yield Select(
                 options, id="manager", allow_blank=not options, value=options[0][1] if options else Select.NULL

@@ -369,23 +369,38 @@ class EndOfDayScreen(DeskBase[None]):
         carried = f", {len(c.carried)} carried over" if c.carried else ""
         marks["payments"] = (OPEN, f"{n} to settle{carried}") if n else (DONE, f"none waiting{carried}")
         f = c.cash_float
-        if not f.in_use:
-            marks["float"] = (DONE, "not used today")
-        elif f.count is None:
-            marks["float"] = (OPEN, "not counted")
-        elif not f.explained:
-            marks["float"] = (OPEN, "difference needs a reason")
-        else:
-            marks["float"] = (DONE, describe_difference(f.difference_pence or 0))
+        float_marks: list[tuple[str, str]] = []
+        if f.in_use and f.count is None:
+            float_marks.append((OPEN, "not counted"))
+        elif f.in_use and not f.explained:
+            float_marks.append((OPEN, "difference needs a reason"))
+        elif f.in_use:
+            float_marks.append((DONE, describe_difference(f.difference_pence or 0)))
+        if self.vouchers.in_use:
+            float_marks.append(self._voucher_mark())
+        marks["float"] = (
+            (OPEN if any(m == OPEN for m, _ in float_marks) else DONE, "; ".join(t for _, t in float_marks))
+            if float_marks
+            else (DONE, "not used today")
+        )
         marks["summary"] = (INFO, "read it")
         marks["trends"] = (INFO, "how the hub is doing")
         marks["handover"] = (DONE, "written") if c.handover_written else (OPEN, "not written yet")
         if c.closure is not None:
             marks["close"] = (DONE, f"closed {hhmm(c.closure.closed_at)}")
         else:
-            left = len(c.blockers)
+            left = len(c.still_open)
             marks["close"] = (OPEN, f"{left} thing{'s' if left != 1 else ''} open" if left else "ready")
         return marks
+
+    def _voucher_mark(self) -> tuple[str, str]:
+        v = self.vouchers
+        issued = f"{v.issued_total} voucher{'' if v.issued_total == 1 else 's'} issued"
+        if v.counted is None:
+            return OPEN, f"{issued}, not counted" if v.issued_total else "vouchers not counted"
+        if v.missing or v.unexpected:
+            return OPEN, "voucher count differs"
+        return DONE, "vouchers counted"
 
     def _show_checklist(self) -> None:
         options = self.query_one("#checklist", OptionList)
@@ -428,9 +443,10 @@ class EndOfDayScreen(DeskBase[None]):
 
     def _show_vouchers(self) -> None:
         v = day_store.reconcile_vouchers(self.store, self.store.hub_code, self.today())
+        self.vouchers = v
         lines = [
             f"In stock at the start {v.start_stock} · received {v.received} · sent back {v.returned} · "
-            f"issued {v.issued} · expected {v.expected} · counted {'not yet' if v.counted is None else v.counted}"
+            f"issued {v.issued_total} · expected {v.expected} · counted {'not yet' if v.counted is None else v.counted}"
         ]
         if v.missing:
             lines.append("Missing (expected, not counted): " + ", ".join(v.missing))
@@ -535,14 +551,34 @@ class EndOfDayScreen(DeskBase[None]):
         c = self.checklist
         if c.closure is not None:
             text = f"The day is closed ({hhmm(c.closure.closed_at)}). Its records are now read-only here."
-        elif c.blockers:
-            text = "Still open:\n" + "\n".join(f"• {b}" for b in c.blockers)
+        elif c.still_open:
+            lines = c.blockers
+            if c.open_sessions:
+                n = len(c.open_sessions)
+                lines.append(
+                    f"{n} drop-in session{' is' if n == 1 else 's are'} still open ({self._sessions_text()}): "
+                    f"ctrl+d asks to close {'it' if n == 1 else 'them'} with the day"
+                )
+            text = "Still open:\n" + "\n".join(f"• {line}" for line in lines)
         else:
             text = "Nothing is left open: the day can be closed."
-        if not c.handover_written and c.closure is None:
-            text += "\nNo handover note yet (step 6)."
+        if c.closure is None:
+            v = self.vouchers
+            if v.in_use and v.counted is None:
+                issued = f"{v.issued_total} voucher{'' if v.issued_total == 1 else 's'} issued today, "
+                text += f"\nVouchers: {issued if v.issued_total else ''}not counted (step 3)."
+            if not c.handover_written:
+                text += "\nNo handover note yet (step 6)."
         self.query_one("#close-blockers", Static).update(text)
         self.query_one("#sync-status", SyncStatus).refresh_status()
+
+    def _sessions_text(self) -> str:
+        """'Stay and play from 10:30, Cooking from 12:00': the day's sessions still open."""
+        types = {t.code: t.name for t in self.store.reference(include_retired=True).session_types}
+        return ", ".join(
+            f"{types.get(s.session_type, s.session_type)} from {hhmm(s.starts_at)}"
+            for s in self.checklist.open_sessions
+        )
 
     def _sync_changed(self, view: SyncView) -> None:
         self.query_one("#close-message", Static).update(view.message if not view.running else "")
@@ -696,6 +732,27 @@ class EndOfDayScreen(DeskBase[None]):
         self.post_message(Saved("payment_decision", decision.id))
         self.refresh_data()
 
+    def _payment_lines(self, payment) -> tuple[str, ...]:
+        """What a manager reads before deciding: who, what for, why, and why it needs them."""
+        store = self.store
+        person = store.get_person(payment.person_id)
+        try:
+            category = store.payment_category(payment.category).name
+        except StoreError:
+            category = payment.category
+        recorder = desk_queries.user_names(store).get(payment.recorded_by, payment.recorded_by)
+        why = day_store.awaiting_reasons(store, payment)
+        method = payment.method.label.split(" (")[0].lower()
+        if payment.voucher_serial:
+            method += f" {payment.voucher_serial}"
+        return (
+            f"{person.display_name}: {category}, {format_pence(payment.amount_pence)} "
+            f"({method}), receipt {payment.receipt_no}",
+            f"Reason: {payment.reason}",
+            f"Recorded by {recorder} at {hhmm(payment.recorded_at)}",
+            "Needs approval: " + "; ".join(why),
+        )
+
     def _ask_manager(self, payment, then, **modal_options) -> None:
         """The duty manager's passphrase for this payment; `then(manager)` once it checks out."""
         from .approval import ApprovalModal, ApprovalResult
@@ -707,7 +764,7 @@ class EndOfDayScreen(DeskBase[None]):
         self.app.push_screen(
             ApprovalModal(
                 payment.amount_pence,
-                (f"{payment.receipt_no}: {format_pence(payment.amount_pence)}",),
+                self._payment_lines(payment),
                 allow_awaiting=False,
                 **modal_options,
             ),
@@ -808,7 +865,8 @@ class EndOfDayScreen(DeskBase[None]):
             check.set_class(True, "form-error")
             check.update("Type the count: how many of each note and coin, or the total")
             return
-        reason = self.query_one("#count-reason", Input).value.strip()
+        reason_box = self.query_one("#count-reason", Input)
+        reason = reason_box.value.strip()
         try:
             count = day_store.count_float(
                 self.store, day=self.today(), denominations=counts, total_pence=total, reason=reason
@@ -816,6 +874,10 @@ class EndOfDayScreen(DeskBase[None]):
         except ValidationError as exc:
             check.set_class(True, "form-error")
             check.update(_validation_text(exc))
+            if not reason:
+                # What is typed next is the reason: left in a count box, its digits would change
+                # the count and its words would be lost.
+                reason_box.focus()
             return
         except StoreError as exc:
             check.set_class(True, "form-error")
@@ -859,15 +921,49 @@ class EndOfDayScreen(DeskBase[None]):
         else:
             self.say("Nothing to save on this step.")
 
+    def _refuse_close(self, message: str) -> None:
+        self.query_one("#close-message", Static).update(message)
+        self.say(message, severity="warning")
+
     def action_close_day(self) -> None:
+        """Ask first (closing cannot be undone), naming any drop-in session that closes with it."""
+        from .modals import ConfirmModal
+
         self.show_step("close")
+        self.refresh_data()
+        c = self.checklist
+        day, hub = self.today(), desk_queries.hub(self.store)
+        if c.closure is not None:
+            self._refuse_close(f"The day {day:%d %b %Y} is already closed here.")
+            return
+        if c.blockers:
+            self._refuse_close("The day cannot be closed yet: " + "; ".join(c.blockers))
+            return
+        sessions = [s.id for s in c.open_sessions]
+        question = f"Close {day:%d %b %Y} at {hub.name if hub else self.store.hub_code}? "
+        if sessions:
+            n = len(sessions)
+            question += (
+                f"{self._sessions_text()} {'is' if n == 1 else 'are'} still open: "
+                f"{'it closes' if n == 1 else 'they close'} at {hhmm(self.now())} with the day. "
+            )
+        question += "The day's records can then only be amended, not added to; then it syncs."
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                self._close_day(sessions)
+
+        self.app.push_screen(ConfirmModal(question, yes="Close the day"), answer)
+
+    def _close_day(self, sessions: list[str]) -> None:
         try:
-            closure = day_store.close_day(self.store, day=self.today())
+            closure = day_store.close_day(self.store, day=self.today(), close_sessions=bool(sessions))
         except StoreError as exc:
-            self.query_one("#close-message", Static).update(str(exc))
-            self.say(str(exc), severity="warning")
+            self._refuse_close(str(exc))
             self.refresh_data()
             return
+        for session_id in sessions:
+            self.post_message(Saved("session", session_id))
         self.post_message(Saved("day_closure", closure.id))
         self.say("The day is closed. Syncing with the central record...")
         self.refresh_data()
