@@ -20,7 +20,14 @@ NOTE = "Came in about the gas meter; it has run out and the flat is cold"
 VOICE = "I just want it sorted before my little one comes home [bold]today[/]"
 
 
-def record(store: Store, person: Person, at: datetime, *, kind: ContactType = ContactType.DROP_IN) -> Contact:
+def record(
+    store: Store,
+    person: Person,
+    at: datetime,
+    *,
+    kind: ContactType = ContactType.DROP_IN,
+    purposes: tuple[str, ...] = ("money",),
+) -> Contact:
     return store.record_contact(
         Contact(
             person_id=person.id,
@@ -30,7 +37,7 @@ def record(store: Store, person: Person, at: datetime, *, kind: ContactType = Co
             started_at=at,
             recorded_at=at,
             seen=kind is ContactType.DROP_IN,
-            purposes=("money",),
+            purposes=purposes,
             summary=NOTE,
             voice=VOICE,
         )
@@ -309,8 +316,11 @@ async def test_a_safeguarding_concern_added_later_names_the_manager(desk_app, st
 
 
 async def test_a_contact_on_a_closed_day_is_amended_beside_the_original(desk_app, store: Store, people, clock) -> None:
-    """A closed day takes no new records, but a correction still goes in as an amendment."""
-    contact = record(store, people["kayden"], clock() - timedelta(hours=1), kind=ContactType.PHONE)
+    """A closed day takes no new records, but a correction still goes in as an amendment.
+    Only what the PA changed changes: the time (saved with seconds, shown to the minute) and
+    the purposes (in the order first ticked) stay as they were."""
+    at = clock() - timedelta(hours=1, seconds=23, microseconds=5)
+    contact = record(store, people["kayden"], at, kind=ContactType.PHONE, purposes=("money", "housing"))
     day_store.close_day(store)
     async with desk_app.run_test(size=SIZE) as pilot:
         await open_from_desk(pilot, "#contacts")
@@ -324,6 +334,8 @@ async def test_a_contact_on_a_closed_day_is_amended_beside_the_original(desk_app
     first, second = versions(store, contact)
     assert first == contact
     assert second.summary == NOTE + "; a food voucher too" and second.amend_reason == "Left out the voucher"
+    assert second.started_at == at and second.purposes == ("money", "housing")
+    assert history.contact_history(store, contact.contact_id)[1].changed == ("summary",)
 
 
 async def test_a_refusal_by_the_store_is_shown_by_the_form(

@@ -126,6 +126,9 @@ class ContactDetailScreen(FormState, DeskBase[None]):
         self.from_person = from_person
         self.touched: set[str] = set()
         self.contact: Contact = self.store.current_contact(contact_id)
+        # Each time as first shown, with the saved value it stands for: left as shown, the
+        # saved time (seconds and all) is kept, so an untouched time is never a "change".
+        self.shown_times: dict[str, tuple[str, datetime]] = {}
 
     # --- what it shows --------------------------------------------------------------------
 
@@ -139,9 +142,15 @@ class ContactDetailScreen(FormState, DeskBase[None]):
             return VISIT_WORDS[field_name]
         return FIELD_WORDS.get(field_name, field_name.replace("_", " "))
 
+    def _shown(self, widget_id: str, moment: datetime, day: date) -> str:
+        text = _time_text(moment, day)
+        self.shown_times[widget_id] = (text, moment)
+        return text
+
     def compose(self) -> ComposeResult:
         store = self.store
         contact = self.contact
+        self.shown_times = {}
         person = store.get_person(contact.person_id)
         visit = contact.is_visit
         yield Static(
@@ -181,14 +190,14 @@ class ContactDetailScreen(FormState, DeskBase[None]):
                 hint = f"14:05 on {_day_text(self.day)}"
                 yield Field(
                     "Signed in at" if visit else "When it happened",
-                    Input(_time_text(contact.started_at, self.day), id="started"),
+                    Input(self._shown("started", contact.started_at, self.day), id="started"),
                     name="started",
                     hint=hint,
                 )
                 if contact.ended_at is not None:
                     yield Field(
                         "Signed out at" if visit else "Ended at",
-                        Input(_time_text(contact.ended_at, self.day), id="ended"),
+                        Input(self._shown("ended", contact.ended_at, self.day), id="ended"),
                         name="ended",
                         hint="14:05",
                     )
@@ -220,7 +229,7 @@ class ContactDetailScreen(FormState, DeskBase[None]):
             with Vertical(id="safeguarding"):
                 yield Field("Action taken", Input(sg.action_taken if sg else "", id="sg_action"), name="sg_action")
                 with Horizontal(classes="row"):
-                    informed = _time_text(sg.manager_informed_at, self.today()) if sg else ""
+                    informed = self._shown("sg_informed", sg.manager_informed_at, self.today()) if sg else ""
                     yield Field(
                         "Manager informed at", Input(informed, id="sg_informed"), name="sg_informed", hint="14:05"
                     )
@@ -306,6 +315,9 @@ class ContactDetailScreen(FormState, DeskBase[None]):
         if not text.strip():
             errors[widget_id] = empty
             return None
+        shown = self.shown_times.get(widget_id)
+        if shown is not None and text.strip() == shown[0]:
+            return shown[1]
         try:
             return parse_when(text, base)
         except ValueError as exc:
@@ -343,12 +355,16 @@ class ContactDetailScreen(FormState, DeskBase[None]):
             if ended is not None:
                 if ended > now:
                     errors["ended"] = "That is in the future"
-                elif started is not None and ended < started:
+                elif started is not None and ended < started.replace(second=0, microsecond=0):
                     errors["ended"] = "Sign-out is before the sign-in time" if visit else "The end is before the start"
                 else:
                     values["ended_at"] = ended.astimezone(UTC)
 
-        values["purposes"] = tuple(self.query_one("#purposes", SelectionList).selected)
+        # Kept in the order they were recorded; newly ticked ones after them.
+        ticked = self.query_one("#purposes", SelectionList).selected
+        values["purposes"] = tuple(p for p in current.purposes if p in ticked) + tuple(
+            p for p in ticked if p not in current.purposes
+        )
         values["summary"] = self._text("summary")
         values["voice"] = self._text("voice")
         values["tell_allocated_pa"] = self.query_one("#tell_pa", Checkbox).value
