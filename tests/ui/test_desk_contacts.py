@@ -36,9 +36,10 @@ async def test_phone_contact_with_action_for_allocated_pa(desk_app, store, peopl
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
-        assert screen_name(desk_app) == "TextModal"
-        body = str(desk_app.screen.query_one("#text-body").content)
-        assert "Letter from the Home Office" in body and "owner: Allocated PA" in body
+        assert screen_name(desk_app) == "ContactDetailScreen"
+        opened = desk_app.screen
+        assert opened.query_one("#summary").text == "Letter from the Home Office"
+        assert opened.query_one("#action_owner").value == "Allocated PA"
     [contact] = store.contacts_for_person(people["amira"].id)
     assert contact.contact_type is ContactType.PHONE
     assert contact.seen is False
