@@ -126,7 +126,10 @@ class DeskScreen(DeskBase[None]):
         hub = day.hub.name if day.hub else store.hub_code
         who = day.user.display_name if day.user else "-"
         date_text = when(now).split(",")[0]
-        self.query_one("#desk-title", Static).update(f"{hub} · {date_text} · on duty: {who}")
+        # A closed day takes no new records: say so here, not first at a form's ctrl+s.
+        closure = day_store.day_closure(store, store.hub_code, self.today())
+        closed = f" · day closed {time_only(closure.closed_at)}" if closure else ""
+        self.query_one("#desk-title", Static).update(f"{hub} · {date_text} · on duty: {who}{closed}")
         self.query_one("#sync-status", SyncStatus).refresh_status()
         self._show_handover()
         purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
