@@ -59,7 +59,7 @@ async def test_session_with_attendees_walk_in_and_children(desk_app, store, peop
         await pilot.pause()
         sessions = desk_app.screen.query_one("#sessions")
         assert sessions.row_count == 1
-        assert sessions.get_row_at(0)[2] == "4"
+        assert sessions.get_row_at(0)[2] == "2 known\n1 walk-in\n5 children"  # was "4": children are not people
 
     [session] = store.sessions_between("DEW", *today_bounds(store, clock))
     assert session.closed_at is not None

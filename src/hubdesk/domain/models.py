@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Self
 
@@ -401,6 +403,12 @@ class DropInSession(Record):
 
 
 class Attendance(Record):
+    """A line of a session's register: a person, a walk-in, or children brought along.
+
+    Never updated in place: a correction (a children count, or someone added by mistake,
+    `removed`) is a new version whose `amends` names the line it replaces.
+    """
+
     id: str = Field(default_factory=uuid7)
     session_id: str
     kind: AttendanceKind
@@ -408,6 +416,10 @@ class Attendance(Record):
     children: int = 0
     recorded_by: Login
     recorded_at: When
+    version: int = 1
+    amends: str | None = None
+    removed: bool = False
+    amend_reason: OptionalNote = ""
 
     @model_validator(mode="after")
     def _shape(self) -> Self:
@@ -416,7 +428,52 @@ class Attendance(Record):
                 raise invalid("Children present must be between 1 and 50")
         elif not self.person_id:
             raise invalid("Attendance names the person who came")
+        if self.version < 1:
+            raise invalid("Version must be 1 or more")
+        if self.version > 1 and not self.amends:
+            raise invalid("A correction must name the version it replaces")
+        if self.removed and not self.amends:
+            raise invalid("Only a correction takes a line off the register")
         return self
+
+
+@dataclass(frozen=True)
+class HeadCount:
+    """Who came to a session, each kind said apart: children are not people known to us."""
+
+    known: int = 0
+    walk_ins: int = 0
+    children: int = 0
+
+    def __str__(self) -> str:
+        return ", ".join(self._parts(every=True))
+
+    def parts(self) -> list[str]:
+        """Each kind that came, on its own ("4 known", "5 children"); none if nobody came."""
+        return self._parts(every=False)
+
+    def _parts(self, every: bool) -> list[str]:
+        parts = [
+            (self.known, f"{self.known} known"),
+            (self.walk_ins, f"{self.walk_ins} walk-in" + ("" if self.walk_ins == 1 else "s")),
+            (self.children, f"{self.children} " + ("child" if self.children == 1 else "children")),
+        ]
+        return [text for n, text in parts if every or n]
+
+
+def head_count(register: Iterable[Attendance]) -> HeadCount:
+    """The head count of a register as it stands (lines taken off are not counted)."""
+    known = walk_ins = children = 0
+    for line in register:
+        if line.removed:
+            continue
+        if line.kind is AttendanceKind.CHILDREN:
+            children += line.children
+        elif line.kind is AttendanceKind.WALK_IN:
+            walk_ins += 1
+        else:
+            known += 1
+    return HeadCount(known, walk_ins, children)
 
 
 def when(dt: datetime) -> str:

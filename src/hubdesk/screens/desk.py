@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, Label, Static
 
-from hubdesk.domain.models import when
+from hubdesk.domain.models import head_count, when
 from hubdesk.store import day as day_store
 from hubdesk.store import desk as desk_queries
 from hubdesk.store.errors import StoreError
@@ -194,12 +194,16 @@ class DeskScreen(DeskBase[None]):
         table.clear()
         types = {t.code: t.name for t in store.reference(include_retired=True).session_types}
         for session in day.sessions:
+            # Each kind said on its own line (children are not people known to the service):
+            # one line of "4 known, 1 walk-in, 5 children" would push State off the table.
+            came = head_count(store.attendance(session.id)).parts() or ["nobody yet"]
             table.add_row(
                 time_only(session.starts_at),
                 plain(types.get(session.session_type, session.session_type)),
-                str(day.attendance.get(session.id, 0)),
+                "\n".join(came),
                 "closed" if session.closed_at else "open",
                 key=session.id,
+                height=len(came),
             )
         self.query_one("#sessions-title", Label).update(f"Today's sessions ({len(day.sessions)})")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import ClassVar
 
 from pydantic import ValidationError
@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Input, Label, Select, Static
 
 from hubdesk.domain.enums import AttendanceKind
 from hubdesk.domain.errors import field_errors
-from hubdesk.domain.models import Attendance, DropInSession, Person, when
+from hubdesk.domain.models import Attendance, DropInSession, Person, head_count, when
 from hubdesk.messages import Saved
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.fields import Field
@@ -64,7 +64,7 @@ class SessionsScreen(DeskBase[None]):
                 time_only(s.starts_at),
                 plain(types.get(s.session_type, s.session_type)),
                 plain(", ".join(s.partners) or "-"),
-                str(len(store.attendance(s.id))),
+                str(head_count(store.attendance(s.id))),
                 "closed" if s.closed_at else "open",
                 key=s.id,
             )
@@ -182,7 +182,10 @@ class SessionFormScreen(DeskBase[str | None]):
 
 
 class RegisterScreen(DeskBase[None]):
-    """A session's attendance register: people found by search, walk-ins and children."""
+    """A session's attendance register: people found by search, walk-ins and children.
+
+    A line saved by mistake is corrected (e), never edited: a children count is put right,
+    or someone added by mistake is taken off, each as a new version the history keeps."""
 
     CSS_PATH = "sessions.tcss"
     AUTO_FOCUS = "#register"
@@ -191,12 +194,21 @@ class RegisterScreen(DeskBase[None]):
         Binding("a", "add", "Add person", id="register.add", tooltip="Add a known person, found by search"),
         Binding("w", "walk_in", "Walk-in", id="register.walk_in", tooltip="Add someone not yet known to the service"),
         Binding("k", "children", "Children", id="register.children", tooltip="Count children brought along"),
+        Binding(
+            "e",
+            "correct",
+            "Correct",
+            id="register.correct",
+            tooltip="Correct the highlighted line: a children count, or someone added by mistake (kept in the history)",
+        ),
         Binding("x", "close", "Close session", id="register.close", tooltip="Close this session"),
     ]
 
     def __init__(self, session_id: str) -> None:
         super().__init__()
         self.session_id = session_id
+        self.lines: dict[str, Attendance] = {}
+        """The register as shown, by line id: what the correct key acts on."""
 
     def compose(self) -> ComposeResult:
         yield Static("", id="register-title", classes="title", markup=False)
@@ -220,20 +232,25 @@ class RegisterScreen(DeskBase[None]):
             f"{types.get(session.session_type, session.session_type)} · {when(session.starts_at)} · {state}"
         )
         rows = store.attendance(self.session_id)
+        # When each line was first added (a corrected line keeps its place and that time).
+        added: dict[str, datetime] = {}
+        for line in store.attendance_history(self.session_id):
+            added[line.id] = added.get(line.amends, line.recorded_at) if line.amends else line.recorded_at
+        self.lines = {a.id: a for a in rows}
         people = {p.id: p for p in store.people([a.person_id for a in rows if a.person_id])}
-        children = sum(a.children for a in rows if a.kind is AttendanceKind.CHILDREN)
-        known = sum(1 for a in rows if a.kind is AttendanceKind.PERSON)
-        walk_ins = sum(1 for a in rows if a.kind is AttendanceKind.WALK_IN)
         partners = ", ".join(session.partners) or "none"
-        self.query_one("#register-summary", Static).update(
-            f"{known} known, {walk_ins} walk-in, {children} children · partners: {partners}"
-        )
+        self.query_one("#register-summary", Static).update(f"{head_count(rows)} · partners: {partners}")
         table = self.query_one("#register", DataTable)
+        keep = table.cursor_row
         table.clear()
         day = self.today()
         for a in rows:
+            when_added = time_only(added.get(a.id, a.recorded_at))
+            if a.amends:
+                when_added += f", corrected {time_only(a.recorded_at)}"
             if a.kind is AttendanceKind.CHILDREN:
-                table.add_row(f"{a.children} children", "", "", time_only(a.recorded_at), key=a.id)
+                what = "1 child" if a.children == 1 else f"{a.children} children"
+                table.add_row(what, "", "", when_added, key=a.id)
                 continue
             person = people.get(a.person_id or "")
             if person is None:
@@ -242,9 +259,11 @@ class RegisterScreen(DeskBase[None]):
                 plain(person.display_name),
                 age_text(person, day),
                 status_text(person),
-                time_only(a.recorded_at),
+                when_added,
                 key=a.id,
             )
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
 
     def _add(self, kind: AttendanceKind, person: Person | None = None, children: int = 0) -> None:
         store = self.store
@@ -294,6 +313,57 @@ class RegisterScreen(DeskBase[None]):
                 self._add(AttendanceKind.CHILDREN, children=n)
 
         self.app.push_screen(NumberModal("How many children came along?"), callback=counted)
+
+    def action_correct(self) -> None:
+        from .modals import ConfirmModal, NumberModal
+
+        table = self.query_one("#register", DataTable)
+        if not table.row_count:
+            self.say("Nothing on the register to correct.")
+            return
+        line = self.lines.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
+        if line is None:
+            return
+        if line.kind is AttendanceKind.CHILDREN:
+
+            def counted(n: int | None) -> None:
+                if n is None:
+                    return
+                if n == line.children:
+                    self.say(f"Still {n}: nothing corrected.")
+                    return
+                self._amend(line, children=n, reason=f"children {line.children} corrected to {n}")
+
+            self.app.push_screen(
+                NumberModal(f"Correct the children: {line.children} on the register (0 takes the line off)"),
+                callback=counted,
+            )
+            return
+        person = self.store.get_person(line.person_id or "")
+
+        def answer(ok: bool | None) -> None:
+            if ok:
+                self._amend(line, remove=True, reason="added by mistake")
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Take {person.display_name} off this register, as added by mistake? The history keeps the line.",
+                yes="Take off",
+            ),
+            answer,
+        )
+
+    def _amend(self, line: Attendance, *, children: int | None = None, remove: bool = False, reason: str) -> None:
+        try:
+            amended = self.store.amend_attendance(line.id, children=children, remove=remove, reason=reason)
+        except (StoreError, ValidationError) as exc:
+            message = "; ".join(field_errors(exc).values()) if isinstance(exc, ValidationError) else str(exc)
+            self.say(message, severity="error")
+            self.refresh_data()
+            return
+        self.post_message(Saved("attendance", amended.id))
+        self.refresh_data()
+        self.say("Taken off the register." if amended.removed else f"Corrected to {amended.children}.")
 
     def action_close(self) -> None:
         from .modals import ConfirmModal

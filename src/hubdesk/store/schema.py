@@ -241,3 +241,18 @@ def m005_person_contact_summary(db: Database) -> None:
 
 
 LATEST = [m.name for m in migrations._migrations][-1]
+
+
+@migrations()
+def m006_attendance_amends(db: Database) -> None:
+    """A register line is corrected by a new version that amends it (a children count, or
+    someone added by mistake taken off), as contacts are: each version amended at most once."""
+    db.executescript(
+        """
+        ALTER TABLE attendance ADD COLUMN amends TEXT REFERENCES attendance(id);
+        CREATE UNIQUE INDEX attendance_amends ON attendance(amends);
+        """
+    )
+
+
+LATEST = [m.name for m in migrations._migrations][-1]
