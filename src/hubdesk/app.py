@@ -28,6 +28,7 @@ from hubdesk.messages import (
     SyncStarted,
     Unlocked,
 )
+from hubdesk.screens.form import SetAsideForm
 from hubdesk.screens.sync_job import (
     NOT_ENROLLED,
     SyncCancelled,
@@ -123,6 +124,14 @@ class HubDeskApp(App[int]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", id="lock", tooltip="Lock the desk now", priority=True),
+        # Focus moves here, in the app's own queue, not in the focused widget's: otherwise keys
+        # sent in a burst after Tab (a scanner, a paste, a fast typist) reach the old field
+        # before it has handled the Tab ("aaa", Tab, "bbb" ended as "aaabbb" in one field).
+        Binding("tab", "move_focus(1)", show=False, priority=True, id="focus.next", tooltip="Next field"),
+        Binding(
+            "shift+tab", "move_focus(-1)", show=False, priority=True, id="focus.previous", tooltip="Previous field"
+        ),
+        Binding("enter", "form_enter", show=False, priority=True, id="form.enter", tooltip="Next field in a form"),
     ]
 
     sync_view: reactive[SyncView] = reactive(SyncView(), always_update=True)
@@ -148,6 +157,9 @@ class HubDeskApp(App[int]):
         self.failed_unlocks = 0
         self.last_activity = monotonic()
         self.locked_by_idle = False
+        self.locked_login: str | None = None
+        self.set_aside: dict[str, list[SetAsideForm]] = {}
+        """Half-typed forms of users other than the one now unlocked, by login (memory only)."""
         self.reachability = Reachability()
         # One sync thread at a time, even after a cancelled worker's thread is still finishing.
         self._sync_thread = threading.Lock()
@@ -229,6 +241,7 @@ class HubDeskApp(App[int]):
             return
         from hubdesk.screens.unlock import UnlockScreen
 
+        self.locked_login = self.store.user.login if self.store.user else None
         self._drop_store()
         # A sync worker holds its own copy of the key: stop it too (it stops at its next step).
         self.workers.cancel_group(self, "sync")
@@ -249,11 +262,47 @@ class HubDeskApp(App[int]):
         if store is None:
             self.exit(0)
             return
+        previous, login = self.locked_login, (store.user.login if store.user else None)
         self._opened(store)
         self.locked_by_idle = False
+        if previous is not None and login != previous:
+            # Kept work belongs to whoever typed it: never let another user save it as theirs.
+            self._set_aside_work(previous)
+        if login is not None:
+            self._give_back_work(login)
         refresh = getattr(self.screen, "refresh_data", None)
         if callable(refresh):
             refresh()
+
+    def _set_aside_work(self, owner: str) -> None:
+        """Take everything above the desk off the screen; forms with typing wait for `owner`."""
+        from hubdesk.screens.desk import DeskScreen
+        from hubdesk.screens.form import FormState
+
+        kept: list[SetAsideForm] = []
+        while len(self.screen_stack) > 1 and not isinstance(self.screen, DeskScreen):
+            screen = self.screen
+            if isinstance(screen, FormState) and screen.dirty:
+                kept.append(screen.set_aside())
+            self.pop_screen()
+        if kept:
+            self.set_aside.setdefault(owner, []).extend(reversed(kept))
+            what = ", ".join(item.what for item in kept)
+            self.notify(
+                f"{owner}'s unsaved work ({what}) is set aside; it comes back when {owner} unlocks.",
+                markup=False,
+                timeout=10,
+            )
+
+    def _give_back_work(self, login: str) -> None:
+        kept = self.set_aside.pop(login, [])
+        for item in kept:
+            screen = item.reopen()
+            screen.restore_values = item.values  # type: ignore[attr-defined]
+            self.push_screen(screen)
+        if kept:
+            what = ", ".join(item.what for item in kept)
+            self.notify(f"Your unsaved work is back: {what}.", markup=False, timeout=10)
 
     def _fatal_error(self) -> None:
         """As Textual's, but the traceback never prints local variables: they may hold a
@@ -269,6 +318,43 @@ class HubDeskApp(App[int]):
 
     def action_lock(self) -> None:
         self.lock_desk("by hand")
+
+    def action_move_focus(self, step: int) -> None:
+        if step > 0:
+            self.screen.focus_next()
+        else:
+            self.screen.focus_previous()
+
+    def action_form_enter(self) -> None:
+        """Enter in a form's one-line field moves on at once (see the tab binding for why)."""
+        from textual.actions import SkipAction
+        from textual.widgets import Input
+
+        from hubdesk.screens.form import FormState
+
+        if not (isinstance(self.screen, FormState) and isinstance(self.focused, Input)):
+            raise SkipAction()
+        self.screen.focus_next()
+
+    def unsaved_forms(self) -> list:
+        """Forms anywhere in the stack (under a modal or the lock screen too) holding typing."""
+        from hubdesk.screens.form import FormState
+
+        return [s for s in self.screen_stack if isinstance(s, FormState) and s.dirty]
+
+    async def action_quit(self) -> None:
+        """Ctrl+Q (and q on the desk): never throws typing away without asking."""
+        if not self.unsaved_forms():
+            self.exit(0)
+            return
+        from hubdesk.screens.modals import ConfirmModal, discard_modal
+
+        def answer(discard: bool | None) -> None:
+            if discard:
+                self.exit(0)
+
+        if not isinstance(self.screen, ConfirmModal):
+            self.push_screen(discard_modal("Quit hubdesk and discard what you typed?"), answer)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # While locked, nothing but the unlock screen's own keys may run.

@@ -21,7 +21,7 @@ def parse_pounds(text: str) -> int:
     cleaned = text.strip()
     match = _MONEY.match(cleaned)
     if not cleaned or not match or (match["pounds"] is None and match["pence"] is None):
-        if cleaned.startswith("-"):
+        if cleaned.lstrip("£ ").startswith("-"):
             raise MoneyError("Amount must be more than £0.00")
         raise MoneyError(MONEY_HELP)
     pounds_text = (match["pounds"] or "0").replace(",", "").lstrip("0") or "0"

@@ -17,7 +17,7 @@ from hubdesk.domain.errors import field_errors
 from hubdesk.domain.models import Action, Contact, Person, Safeguarding
 from hubdesk.messages import Saved
 from hubdesk.store.errors import StoreError
-from hubdesk.widgets.fields import Field
+from hubdesk.widgets.fields import Field, TickBox
 from hubdesk.widgets.people import age_text, band_text, status_text
 from hubdesk.widgets.times import hhmm, parse_day, parse_when
 
@@ -52,6 +52,10 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         self.touched: set[str] = set()
         self.opened_at: datetime | None = None
         self.AUTO_FOCUS = "#purposes" if visit else "#contact_type"
+        self.form_kind = "visit form" if visit else "contact form"
+
+    def reopen(self) -> ContactFormScreen:
+        return ContactFormScreen(self.person_id, visit=self.visit)
 
     def compose(self) -> ComposeResult:
         store = self.store
@@ -97,7 +101,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                         ),
                         name="made_by",
                     )
-                    yield Checkbox("Seen", value=False, id="seen", compact=True)
+                    yield TickBox("Seen", value=False, id="seen", compact=True)
             yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes", hint="space to tick")
             if not purposes:
                 yield Label("No contact purposes on this desk yet: sync with the central record.", classes="form-error")
@@ -111,8 +115,8 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                 yield Field("Action (optional)", Input(id="action_text"), name="action_text")
                 yield Field("Who owns it", Input(id="action_owner"), name="action_owner")
                 yield Field("By when", Input(id="action_due"), name="action_due", hint="27/11/2026")
-            yield Checkbox("Tell the allocated PA", id="tell_pa", compact=True)
-            yield Checkbox("Safeguarding concern", id="concern", compact=True)
+            yield TickBox("Tell the allocated PA", id="tell_pa", compact=True)
+            yield TickBox("Safeguarding concern", id="concern", compact=True)
             with Vertical(id="safeguarding"):
                 yield Field("Action taken", Input(id="sg_action"), name="sg_action")
                 with Horizontal(classes="row"):
@@ -171,10 +175,14 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             informed = None
             try:
                 informed = parse_when(self._text("sg_informed"), self.today())
+                if informed > now:
+                    errors["sg_informed"] = "That is in the future: say when the manager was told"
             except ValueError as exc:
                 errors["sg_informed"] = (
                     "Say when the manager was told" if not self._text("sg_informed").strip() else str(exc)
                 )
+            if not self._text("sg_manager").strip():
+                errors["sg_manager"] = "Name the manager who was told"
             try:
                 safeguarding = Safeguarding(
                     action_taken=self._text("sg_action"),
@@ -250,10 +258,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         if not self.note_change(widget.id if widget is not None else None):
             return
         if isinstance(event, Checkbox.Changed) and event.checkbox.id == "concern":
-            box = self.query_one("#safeguarding")
-            box.display = event.value
-            if event.value and not self._text("sg_informed"):
-                self.query_one("#sg_informed", Input).value = hhmm(self.now())
+            self._concern_changed(event.value)
         if (
             isinstance(event, Select.Changed)
             and event.select.id == "contact_type"
@@ -262,6 +267,41 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             self.query_one("#seen", Checkbox).value = True
         _, errors = self.build()
         self.show_errors(errors, all_fields=False)
+
+    _SAFEGUARDING_FIELDS = ("sg_action", "sg_informed", "sg_manager")
+
+    def _concern_changed(self, ticked: bool) -> None:
+        """Show the safeguarding section; hiding one that holds typing asks first."""
+        box = self.query_one("#safeguarding")
+        typed = [f for f in self._SAFEGUARDING_FIELDS if self._text(f).strip()]
+        if ticked or not typed:
+            box.display = ticked
+            return
+        from .modals import ConfirmModal
+
+        def answer(untick: bool | None) -> None:
+            if untick:
+                for name in self._SAFEGUARDING_FIELDS:
+                    self.query_one(f"#{name}", Input).value = ""
+                box.display = False
+            else:
+                self.query_one("#concern", Checkbox).value = True
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Untick the safeguarding concern? What you typed about it will be cleared.",
+                yes="Untick and clear",
+                no="Keep it ticked",
+                default_yes=False,
+            ),
+            answer,
+        )
+
+    @on(TickBox.TypedInto)
+    def _typed_into_tick_box(self, event: TickBox.TypedInto) -> None:
+        self.query_one("#form-error", Label).update(
+            f"“{event.box.label}” is a tick box: Space ticks it. Press Tab to move on to a box you can type in."
+        )
 
     # --- saving ---------------------------------------------------------------------------
 
@@ -280,15 +320,3 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         self.say(f"{name} signed in" if self.visit else f"Contact with {name} saved")
         self.post_message(Saved("visit" if self.visit else "contact", saved.id))
         self.dismiss(saved.contact_id)
-
-    def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        from .modals import ConfirmModal
-
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmModal("Discard what you typed?", yes="Discard"), answer)

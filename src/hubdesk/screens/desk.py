@@ -269,8 +269,8 @@ class DeskScreen(DeskBase[None]):
 
         self.app.push_screen(SettingsScreen())
 
-    def action_quit(self) -> None:
-        self.app.exit(0)
+    async def action_quit(self) -> None:
+        await self.desk.action_quit()
 
     def action_sign_out(self) -> None:
         table = self.query_one("#in-building", DataTable)

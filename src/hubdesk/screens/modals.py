@@ -22,27 +22,38 @@ from .base import ModalBase
 
 
 class ConfirmModal(ModalBase[bool]):
-    """Yes (enter) or no (escape)."""
+    """Yes or no; escape is always no. Enter takes the default: yes, unless the question
+    risks losing work ("Discard what you typed?"), where the safe answer is the default."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="confirm.cancel", tooltip="Do not do it"),
-        Binding("enter", "ok", "Yes", id="confirm.ok", tooltip="Go ahead"),
+        Binding("enter", "default", "Default", id="confirm.ok", tooltip="The highlighted answer"),
     ]
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str, yes: str = "Yes", *, no: str = "Cancel", default_yes: bool = True) -> None:
         super().__init__()
         self.question = question
         self.yes = yes
+        self.no = no
+        self.default_yes = default_yes
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
-            yield Static(self.question, markup=False)
+            yield Static(self.question, markup=False, classes="modal-question")
             with Horizontal():
-                yield Button(f"{self.yes} (enter)", id="yes", variant="primary")
-                yield Button("Cancel (esc)", id="no")
+                yes_key, no_key = ("enter", "esc") if self.default_yes else ("", "enter or esc")
+                yield Button(f"{self.yes} ({yes_key})" if yes_key else self.yes, id="yes", variant="primary")
+                yield Button(f"{self.no} ({no_key})", id="no", variant="default" if self.default_yes else "success")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#yes" if self.default_yes else "#no", Button).focus()
+
+    def action_default(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Button):
+            self.dismiss(focused.id == "yes")
+        else:
+            self.dismiss(self.default_yes)
 
     @on(Button.Pressed, "#yes")
     def action_ok(self) -> None:
@@ -51,6 +62,11 @@ class ConfirmModal(ModalBase[bool]):
     @on(Button.Pressed, "#no")
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+def discard_modal(question: str = "Discard what you typed?") -> ConfirmModal:
+    """The one question before typing is thrown away: Keep is the default answer."""
+    return ConfirmModal(question, yes="Discard", no="Keep", default_yes=False)
 
 
 class TextModal(ModalBase[None]):

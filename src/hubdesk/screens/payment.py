@@ -47,6 +47,10 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         super().__init__()
         self.person_id = person_id
         self.touched: set[str] = set()
+        self.form_kind = "payment form"
+
+    def reopen(self) -> PaymentFormScreen:
+        return PaymentFormScreen(self.person_id)
 
     def compose(self) -> ComposeResult:
         store = self.store
@@ -235,15 +239,3 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
 
     def on_mount(self) -> None:
         self.start_tracking()
-
-    def action_back(self) -> None:
-        if not self.dirty:
-            self.dismiss(None)
-            return
-        from .modals import ConfirmModal
-
-        def answer(discard: bool | None) -> None:
-            if discard:
-                self.dismiss(None)
-
-        self.app.push_screen(ConfirmModal("Discard this payment form?", yes="Discard"), answer)

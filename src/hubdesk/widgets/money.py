@@ -8,14 +8,17 @@ from hubdesk.domain.money import MoneyError, parse_pounds
 
 
 class MoneyInput(Input):
-    """An Input that only takes pounds-and-pence characters; `.pence` parses or raises."""
+    """An Input for pounds and pence; `.pence` parses or raises.
+
+    Every character typed stays in the box: a filter that dropped the rest turned `1e9`
+    into `19` and `-3` into `3` behind the PA's back. The form's message says what is wrong."""
 
     DEFAULT_CSS = """
     MoneyInput { width: 20; }
     """
 
     def __init__(self, value: str = "", **kwargs) -> None:
-        super().__init__(value=value, restrict=r"[£0-9.,]*", placeholder="0.00", **kwargs)
+        super().__init__(value=value, placeholder="0.00", **kwargs)
 
     @property
     def pence(self) -> int:
