@@ -403,18 +403,24 @@ async def test_from_the_desk_ctrl_o_goes_on_to_the_person(desk_app, store: Store
         assert "[bold]Tesfaye[/]" in str(desk_app.screen.query_one("#person-name").content)
 
 
-async def test_at_80_by_24_the_note_and_fields_are_reachable(desk_app, store: Store, people, clock) -> None:
+async def test_at_80_by_24_a_long_note_wraps_to_be_read_whole(desk_app, store: Store, people, clock) -> None:
     visit = record(store, people["amira"], clock())
+    long_note = "She talked through the letter from the housing office, line by line. " * 3 + "\nThen food."
+    amended = store.amend_contact(visit.contact_id, {"summary": long_note}, "The whole conversation")
     async with desk_app.run_test(size=(80, 24)) as pilot:
         await open_from_desk(pilot)
         screen = desk_app.screen
         assert screen.query_one("#started").region.height == 1
-        screen.query_one("#summary").focus()
+        note = screen.query_one("#summary")
+        note.focus()
         await pilot.pause()
-        assert screen.query_one("#summary").region.height >= 2  # wraps: the whole note is read
+        assert note.text == long_note.strip()
+        # Wrapped within the screen's width, every line on show: nothing cut off to the right.
+        assert note.region.right <= 80 and note.region.height >= 4
         await pilot.press("escape")
         await pilot.pause()
-    assert versions(store, visit) == [visit]
+        assert screen_name(desk_app) == "DeskScreen"
+    assert store.current_contact(visit.contact_id) == amended
 
 
 def test_history_lists_versions_oldest_first_with_what_changed(store: Store, people, clock) -> None:
