@@ -27,6 +27,12 @@ class ApprovalResult:
 
 
 class ApprovalModal(ModalBase[ApprovalResult | None]):
+    # Wider, with one-line fields, so what is being approved and why fits at 80x24 above the buttons.
+    CSS = """
+    ApprovalModal #approval-box { width: 76; }
+    ApprovalModal .approval-line { width: 100%; height: auto; }
+    ApprovalModal #approval-box Input { background: $boost; }
+    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Back to the form", id="approval.cancel", tooltip="Go back to the payment form"),
         Binding(
@@ -65,10 +71,14 @@ class ApprovalModal(ModalBase[ApprovalResult | None]):
                 yield Static(f"• {reason}", markup=False, classes="approval-line")
             yield Label("Duty manager")
             yield Select(
-                options, id="manager", allow_blank=not options, value=options[0][1] if options else Select.NULL
+                options,
+                id="manager",
+                allow_blank=not options,
+                value=options[0][1] if options else Select.NULL,
+                compact=True,
             )
             yield Label("Their passphrase")
-            yield Input(password=True, id="manager-passphrase")
+            yield Input(password=True, id="manager-passphrase", compact=True)
             yield Label("", id="approval-error", classes="modal-error", markup=False)
             with Horizontal():
                 yield Button(f"{self.verb} (enter)", id="approve", variant="primary")

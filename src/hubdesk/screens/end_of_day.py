@@ -379,7 +379,8 @@ class EndOfDayScreen(DeskBase[None]):
         if self.vouchers.in_use:
             float_marks.append(self._voucher_mark())
         marks["float"] = (
-            (OPEN if any(m == OPEN for m, _ in float_marks) else DONE, "; ".join(t for _, t in float_marks))
+            # One line each: the checklist is narrow and a wrapped line loses its indent.
+            (OPEN if any(m == OPEN for m, _ in float_marks) else DONE, "\n   ".join(t for _, t in float_marks))
             if float_marks
             else (DONE, "not used today")
         )
@@ -395,9 +396,9 @@ class EndOfDayScreen(DeskBase[None]):
 
     def _voucher_mark(self) -> tuple[str, str]:
         v = self.vouchers
-        issued = f"{v.issued_total} voucher{'' if v.issued_total == 1 else 's'} issued"
         if v.counted is None:
-            return OPEN, f"{issued}, not counted" if v.issued_total else "vouchers not counted"
+            n = v.issued_total
+            return OPEN, f"{n} voucher{'' if n == 1 else 's'} not counted" if n else "vouchers not counted"
         if v.missing or v.unexpected:
             return OPEN, "voucher count differs"
         return DONE, "vouchers counted"
@@ -746,10 +747,9 @@ class EndOfDayScreen(DeskBase[None]):
         if payment.voucher_serial:
             method += f" {payment.voucher_serial}"
         return (
-            f"{person.display_name}: {category}, {format_pence(payment.amount_pence)} "
-            f"({method}), receipt {payment.receipt_no}",
+            f"{person.display_name}: {category}, {format_pence(payment.amount_pence)} ({method}), "
+            f"receipt {payment.receipt_no}, recorded by {recorder} at {hhmm(payment.recorded_at)}",
             f"Reason: {payment.reason}",
-            f"Recorded by {recorder} at {hhmm(payment.recorded_at)}",
             "Needs approval: " + "; ".join(why),
         )
 
