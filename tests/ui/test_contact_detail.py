@@ -440,3 +440,34 @@ def test_history_lists_versions_oldest_first_with_what_changed(store: Store, peo
     ]
     with pytest.raises(Exception, match="No such contact"):
         history.contact_history(store, "nope")
+
+
+async def test_an_amendment_half_typed_over_the_lock_goes_back_to_who_typed_it(
+    desk_app, store: Store, people, clock
+) -> None:
+    visit = record(store, people["zeb"], clock())
+    clock.advance(minutes=15)
+    async with desk_app.run_test(size=SIZE, notifications=True) as pilot:
+        await open_from_desk(pilot)  # Sam
+        await type_into(pilot, "#started", "09:40")
+        await append_to(pilot, "#voice", " (Sam typed this)")
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await unlock(pilot, "nadia")
+        assert screen_name(desk_app) == "DeskScreen"
+        assert any("contact amendment" in n.message for n in desk_app._notifications)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        await unlock(pilot, "sam")
+        assert screen_name(desk_app) == "ContactDetailScreen"
+        screen = desk_app.screen
+        assert screen.query_one("#started").value == "09:40"
+        assert screen.query_one("#voice").text == VOICE + " (Sam typed this)"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        await pilot.press(*"Came at twenty to", "enter")
+        await pilot.pause()
+    _, amended = versions(store, visit)
+    assert amended.recorded_by == "sam" and amended.amend_reason == "Came at twenty to"
+    assert amended.started_at == datetime(2026, 11, 25, 9, 40, tzinfo=UTC)
+    assert amended.voice == VOICE + " (Sam typed this)"

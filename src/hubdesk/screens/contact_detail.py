@@ -120,12 +120,16 @@ class ContactDetailScreen(FormState, DeskBase[None]):
         Binding("ctrl+o", "person", "Person", id="contact_detail.person", tooltip="Open the young person's page"),
     ]
 
-    def __init__(self, contact_id: str, *, from_person: bool = False) -> None:
+    form_kind = "contact amendment"
+
+    def __init__(self, contact_id: str, *, from_person: bool = False, version: Contact | None = None) -> None:
+        """version: the version being amended (a form given back after a set-aside keeps the
+        one its typing was against, so a newer version saved meanwhile is not overwritten)."""
         super().__init__()
         self.contact_id = contact_id
         self.from_person = from_person
         self.touched: set[str] = set()
-        self.contact: Contact = self.store.current_contact(contact_id)
+        self.contact: Contact = version or self.store.current_contact(contact_id)
         # Each time as first shown, with the saved value it stands for: left as shown, the
         # saved time (seconds and all) is kept, so an untouched time is never a "change".
         self.shown_times: dict[str, tuple[str, datetime]] = {}
@@ -298,6 +302,17 @@ class ContactDetailScreen(FormState, DeskBase[None]):
         self.query_one("#safeguarding").display = self.query_one("#concern", Checkbox).value or typed
 
     # --- reading the form -----------------------------------------------------------------
+
+    def reopen(self) -> ContactDetailScreen:
+        return ContactDetailScreen(self.contact_id, from_person=self.from_person, version=self.contact)
+
+    def _restore(self, values: dict[str, object]) -> None:
+        super()._restore(values)
+        for area in self.query(TextArea):
+            if area.id in values and values[area.id] != area.text:
+                area.load_text(str(values[area.id]))
+                self.touched.add(area.id)
+        self._show_safeguarding()
 
     def form_values(self) -> dict[str, object]:
         values = super().form_values()
