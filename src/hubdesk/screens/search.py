@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Label, Static
@@ -25,16 +26,76 @@ TITLES = {
 }
 
 
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    keep: int
+    """Lower is kept longer as the terminal narrows: name, status and alerts never go."""
+    least: int = 0
+    """Narrowest it may be squeezed to before lesser columns are dropped (0: never squeezed)."""
+    most: int = 0
+    """Widest it grows to on a wide terminal (0: its width)."""
+
+
+# Date of birth, case id and hub tell two people of the same name apart.
 COLUMNS = (
-    ("Name", 26),
-    ("Age", 3),
-    ("Band", 5),
-    ("Status", 27),
-    ("Allocated PA", 16),
-    ("Last contact", 18),
-    ("Alerts", 6),
+    Column("name", "Name", 20, 0, least=16, most=30),
+    Column("age", "Age", 3, 6),
+    Column("band", "Band", 5, 8),
+    Column("status", "Status", 16, 1, least=15, most=27),
+    Column("pa", "PA", 11, 7),
+    Column("last", "Contacted", 11, 9),
+    Column("alerts", "Alerts", 6, 2),
+    Column("born", "Born", 11, 3),
+    Column("case", "Case id", 10, 4),
+    Column("hub", "Hub", 3, 5),
 )
+ESSENTIAL = 3  # the first three kept (name, status, alerts) stay even if they overflow
+SQUEEZE_FOR = 5  # only these (down to the hub) may narrow the name and status to fit
+PADDING = 2  # a cell's padding, one each side
+RESERVED = 2 + 2  # the screen's padding, and a vertical scrollbar when the rows overflow
 RESULTS = 20  # more than a screen shows at 120x40; the search narrows as people type
+HELP = "Enter opens the top match; down arrow to choose."
+
+
+def fit_columns(width: int) -> tuple[tuple[Column, int], ...]:
+    """The columns shown in `width` cells, in their order, each with its width: the ones
+    that matter first stay; to keep date of birth, case id and hub the name and status
+    narrow a little; lesser columns are dropped."""
+    chosen: dict[str, int] = {}
+    used = 0
+    squeezable = [c for c in COLUMNS if c.least]  # the name first: it has the more room
+    for rank, column in enumerate(sorted(COLUMNS, key=lambda c: c.keep)):
+        short = used + column.width + PADDING - width
+        room = sum(chosen[c.key] - c.least for c in squeezable if c.key in chosen)
+        if short > 0 and rank >= ESSENTIAL and (column.keep > SQUEEZE_FOR or short > room):
+            continue
+        for other in squeezable:
+            if short > 0 and other.key in chosen:
+                give = min(short, chosen[other.key] - other.least)
+                chosen[other.key] -= give
+                used -= give
+                short -= give
+        chosen[column.key] = column.width
+        used += column.width + PADDING
+    for column in COLUMNS:  # wider than 120: long names and statuses in full
+        if column.key in chosen and column.most and used < width:
+            grow = min(width - used, column.most - chosen[column.key])
+            chosen[column.key] += grow
+            used += grow
+    return tuple((c, chosen[c.key]) for c in COLUMNS if c.key in chosen)
+
+
+def found_text(shown: int, total: int) -> str:
+    """How many people match what was typed, and how many of them are listed."""
+    if total > shown:
+        return f"First {shown} of {total} (type more). {HELP}"
+    if shown > total:
+        similar = f"{shown - total} with a similar name"
+        return f"{total} found, {similar}. {HELP}" if total else f"None found as typed; {similar}. {HELP}"
+    return f"{total} found. {HELP}"
 
 
 class SearchScreen(DeskBase[str | None]):
@@ -60,21 +121,35 @@ class SearchScreen(DeskBase[str | None]):
         self.mode = mode
         self.hits: list[Person] = []
         self._names: dict[str, str] | None = None
+        self.shown_columns: tuple[tuple[Column, int], ...] = ()
+        """The results' columns for the current width (fit_columns)."""
 
     def compose(self) -> ComposeResult:
         yield Static(TITLES.get(self.mode, "Find a person"), classes="title", id="search-title")
         yield Input(placeholder="name, preferred name, date of birth or case id", id="query")
-        yield Label(
-            "Type to search. Enter opens the top match; down arrow to choose.", id="search-help", classes="muted"
-        )
+        yield Label(f"Type to search. {HELP}", id="search-help", classes="muted", markup=False)
         yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.width)
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self._fit(event.size.width):
+            self._show()
+
+    def _fit(self, screen_width: int) -> bool:
+        """Lay out the results' columns for this width; True if they changed."""
+        columns = fit_columns(screen_width - RESERVED)
+        if columns == self.shown_columns:
+            return False
+        self.shown_columns = columns
         table = self.query_one("#results", DataTable)
+        table.clear(columns=True)
         # Fixed widths: a keystroke redraws the rows without measuring every cell again.
-        for label, width in COLUMNS:
-            table.add_column(label, width=width)
+        for column, width in columns:
+            table.add_column(column.label, width=width, key=column.key)
+        return True
 
     def _user_names(self) -> dict[str, str]:
         """Staff names for the PA column, read once per visit to this screen, not per key."""
@@ -84,12 +159,22 @@ class SearchScreen(DeskBase[str | None]):
 
     @on(Input.Changed, "#query")
     def _search(self, event: Input.Changed) -> None:
-        store = self.store
-        hits = store.search_people(event.value, limit=RESULTS)
-        people = store.people([h.person_id for h in hits])
-        self.hits = people
+        found = self.store.find_people(event.value, limit=RESULTS)
+        self.hits = self.store.people([h.person_id for h in found.hits])
+        self._show()
+        help_label = self.query_one("#search-help", Label)
+        if event.value.strip() and not self.hits:
+            help_label.update("No one found. ctrl+n adds a new walk-in.")
+        elif self.hits:
+            help_label.update(found_text(len(self.hits), found.total))
+        else:
+            help_label.update(f"Type to search. {HELP}")
+
+    def _show(self) -> None:
+        """The hits in the results table, in the columns that fit."""
+        people = self.hits
         names = self._user_names()
-        last = store.last_contacts([p.id for p in people])
+        last = self.store.last_contacts([p.id for p in people])
         day = self.today()
         table = self.query_one("#results", DataTable)
         table.clear()
@@ -99,25 +184,20 @@ class SearchScreen(DeskBase[str | None]):
                 shown += f" ({person.first_name})"
             pa = names.get(person.allocated_pa, person.allocated_pa) if person.allocated_pa else "none"
             last_at = last.get(person.id)
-            table.add_row(
-                plain(shown),
-                age_text(person, day),
-                band_text(person, day),
-                status_text(person),
-                plain(pa),
-                when(datetime.fromisoformat(last_at)) if last_at else "-",
-                alert_cell(person),
-                key=person.id,
-            )
-        help_label = self.query_one("#search-help", Label)
-        if event.value.strip() and not people:
-            help_label.update("No one found. ctrl+n adds a new walk-in.")
-        else:
-            help_label.update(
-                f"{len(people)} found. Enter opens the top match; down arrow to choose."
-                if people
-                else "Type to search. Enter opens the top match; down arrow to choose."
-            )
+            born = person.date_of_birth
+            cells = {
+                "name": plain(shown),
+                "age": age_text(person, day),
+                "band": band_text(person, day),
+                "status": status_text(person),
+                "pa": plain(pa),
+                "last": when(datetime.fromisoformat(last_at)).split(",")[0] if last_at else "-",
+                "alerts": alert_cell(person),
+                "born": f"{born.day} {born:%b %Y}" if born else "-",
+                "case": plain(person.case_id or "-"),
+                "hub": plain(person.hub_code),
+            }
+            table.add_row(*(cells[column.key] for column, _ in self.shown_columns), key=person.id)
 
     @on(Input.Submitted, "#query")
     def _top(self) -> None:

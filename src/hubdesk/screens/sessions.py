@@ -191,7 +191,7 @@ class RegisterScreen(DeskBase[None]):
     AUTO_FOCUS = "#register"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="register.back", tooltip="Back"),
-        Binding("a", "add", "Add person", id="register.add", tooltip="Add a known person, found by search"),
+        Binding("a", "add", "Add", id="register.add", tooltip="Add a known person, found by search"),
         Binding("w", "walk_in", "Walk-in", id="register.walk_in", tooltip="Add someone not yet known to the service"),
         Binding("k", "children", "Children", id="register.children", tooltip="Count children brought along"),
         Binding(
@@ -201,7 +201,7 @@ class RegisterScreen(DeskBase[None]):
             id="register.correct",
             tooltip="Correct the highlighted line: a children count, or someone added by mistake (kept in the history)",
         ),
-        Binding("x", "close", "Close session", id="register.close", tooltip="Close this session"),
+        Binding("x", "close", "Close", id="register.close", tooltip="Close this session"),
     ]
 
     def __init__(self, session_id: str) -> None:

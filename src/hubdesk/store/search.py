@@ -4,6 +4,10 @@ Built once per unlock from the decrypted store and kept in RAM only; the store's
 own copy stays encrypted. A query that reads as a date matches the date of birth;
 one that reads as a case id matches case ids by prefix; anything else is matched
 fuzzily against each name form, with exact prefixes ranked first.
+
+A search also says how many people match in all (`find`), so the desk can say "first 20
+of 42": a person matches when each word typed starts a word of their name (or the date of
+birth, or the case id, is theirs). Close spellings are listed after them, not counted.
 """
 
 from __future__ import annotations
@@ -54,6 +58,16 @@ class PersonHit:
     person_id: str
     score: float
     matched: str  # which field matched: name / preferred / dob / case_id
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The best hits for a query, and how many people match it in all."""
+
+    hits: list[PersonHit]
+    total: int
+    """People who match as typed, listed or not; the hits list them first, then any close
+    spellings (which are not counted here)."""
 
 
 class PersonIndex:
@@ -117,33 +131,38 @@ class PersonIndex:
         return len(self._ids)
 
     def search(self, query: str, limit: int = 30) -> list[PersonHit]:
+        return self.find(query, limit).hits
+
+    def find(self, query: str, limit: int = 30) -> SearchResult:
+        """The best `limit` hits, and how many people match as typed (no extra full scan:
+        the count comes from the prefix word list, the date of birth or case id lookup)."""
         q = query.strip()
         if not q:
-            return []
+            return SearchResult([], 0)
         day = parse_date_query(q)
         if day is not None:
-            return [PersonHit(pid, 100.0, "dob") for pid in self._dob.get(day, [])[:limit]]
+            born = self._dob.get(day, [])
+            return SearchResult([PersonHit(pid, 100.0, "dob") for pid in born[:limit]], len(born))
         hits: list[PersonHit] = []
         lowered = q.lower()
         if any(c.isdigit() for c in q):
-            exact = self._case.get(lowered)
-            if exact:
-                hits.append(PersonHit(exact, 100.0, "case_id"))
+            exact_case = self._case.get(lowered)
+            if exact_case:
+                hits.append(PersonHit(exact_case, 100.0, "case_id"))
             hits.extend(
                 PersonHit(pid, 95.0, "case_id")
                 for cid, pid in self._case.items()
-                if (cid.startswith(lowered) or (lowered.isdigit() and lowered in cid)) and pid != exact
+                if (cid.startswith(lowered) or (lowered.isdigit() and lowered in cid)) and pid != exact_case
             )
-            return hits[:limit]
+            return SearchResult(hits[:limit], len(hits))
         pq = utils.default_process(q)
         if not pq:
-            return []
-        if " " not in pq:
-            # Names with a word starting with the query always rank first (they score 100 and
-            # a bonus); when there are enough of them, the fuzzy pass cannot change the answer.
-            prefixed = self._prefixed(pq)
-            if len(prefixed) >= limit:
-                return self._rank({i: 100.0 for i in prefixed}, pq, limit)
+            return SearchResult([], 0)
+        # Names in which each word typed starts a word always rank first (they score 100 and
+        # a bonus); when there are enough of them, the fuzzy pass cannot change the answer.
+        exact = self._every_word(pq.split())
+        if len(exact) >= limit:
+            return SearchResult(self._rank({i: 100.0 for i in exact}, pq, limit, exact), len(exact))
         pool = limit * 3
         results = process.extract(
             pq,
@@ -161,15 +180,29 @@ class PersonIndex:
             for i, name in enumerate(self._names):
                 if i not in scores and (name.startswith(pq) or spaced in name):
                     scores[i] = 100.0
-        return self._rank(scores, pq, limit)
+        for i in exact:
+            scores[i] = 100.0  # "kay mar" is Kayden Marsh, however the fuzzy score saw it
+        return SearchResult(self._rank(scores, pq, limit, exact), len(exact))
 
-    def _rank(self, scores: dict[int, float], pq: str, limit: int) -> list[PersonHit]:
+    def _every_word(self, words: list[str]) -> set[int]:
+        """Names in which each of these words starts a word (the most telling word first)."""
+        words = sorted(set(words), key=len, reverse=True)
+        found = self._prefixed(words[0])
+        rest = words[1:]
+        if not rest:
+            return found
         names = self._names
+        return {i for i in found if all(any(w.startswith(r) for w in names[i].replace("|", " ").split()) for r in rest)}
+
+    def _rank(self, scores: dict[int, float], pq: str, limit: int, exact: set[int] | None = None) -> list[PersonHit]:
+        names = self._names
+        exact = exact or set()
 
         def key(i: int) -> tuple[float, str]:
             name = names[i]
             words = name.replace("|", " ").split()
-            bonus = 10 if any(w.startswith(pq) for w in words) else 0
+            # Each word typed starts a word of the name: above every close spelling.
+            bonus = 10 if i in exact or any(w.startswith(pq) for w in words) else 0
             bonus += 5 if pq in words else 0  # "kay" is Kay before it is Kayden
             bonus += 5 if name.startswith(pq) else 0
             return (-(scores[i] + bonus), name)

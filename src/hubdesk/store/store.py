@@ -661,12 +661,16 @@ class Store:
 
     def search_people(self, query: str, limit: int = 30):
         """Fuzzy search on names, preferred name, date of birth and case id."""
+        return self.find_people(query, limit).hits
+
+    def find_people(self, query: str, limit: int = 30):
+        """search_people's hits, and how many people match in all ("first 20 of 42")."""
         from hubdesk.store.search import PersonIndex
 
         self._require_open()
         if self._person_index is None:
             self._person_index = PersonIndex.build(self.people())
-        return self._person_index.search(query, limit=limit)
+        return self._person_index.find(query, limit=limit)
 
     def last_contacts(self, person_ids: list[str]) -> dict[str, str]:
         """person_id -> ISO time of their latest contact."""
