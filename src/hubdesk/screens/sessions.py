@@ -24,6 +24,10 @@ from hubdesk.widgets.times import hhmm, parse_when
 from .base import DeskBase
 
 
+def children_text(n: int) -> str:
+    return "1 child" if n == 1 else f"{n} children"
+
+
 def session_types(store) -> dict[str, str]:
     return {t.code: t.name for t in store.reference(include_retired=True).session_types}
 
@@ -249,8 +253,7 @@ class RegisterScreen(DeskBase[None]):
             if a.amends:
                 when_added += f", corrected {time_only(a.recorded_at)}"
             if a.kind is AttendanceKind.CHILDREN:
-                what = "1 child" if a.children == 1 else f"{a.children} children"
-                table.add_row(what, "", "", when_added, key=a.id)
+                table.add_row(children_text(a.children), "", "", when_added, key=a.id)
                 continue
             person = people.get(a.person_id or "")
             if person is None:
@@ -335,7 +338,7 @@ class RegisterScreen(DeskBase[None]):
                 self._amend(line, children=n, reason=f"children {line.children} corrected to {n}")
 
             self.app.push_screen(
-                NumberModal(f"Correct the children: {line.children} on the register (0 takes the line off)"),
+                NumberModal(f"Correct {children_text(line.children)} to (0 takes the line off)"),
                 callback=counted,
             )
             return
