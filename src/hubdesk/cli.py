@@ -7,9 +7,7 @@ are one clear line on stderr and a non-zero exit status, never a traceback.
 from __future__ import annotations
 
 import argparse
-import csv
 import getpass
-import io
 import json
 import os
 import sys
@@ -197,17 +195,9 @@ def export_rows(store, what: str) -> list[dict]:
 def _render(rows: list[dict], fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, indent=1, ensure_ascii=False) + "\n"
-    out = io.StringIO()
-    fields: list[str] = []
-    for row in rows:
-        fields += [k for k in row if k not in fields]
-    writer = csv.DictWriter(out, fieldnames=fields, extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
-            {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in row.items()}
-        )
-    return out.getvalue()
+    from hubdesk.domain.spreadsheet import records_csv
+
+    return records_csv(rows)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -215,8 +205,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     target = Path(args.output).resolve() if args.output else None
     if target is not None and (target == data_dir or data_dir in target.parents):
         raise CliError("an export is in clear: write it outside the data folder (or to stdout)")
-    if target is not None and target.exists():
-        raise CliError(f"{target} already exists; choose a new file name")
+    if target is not None:
+        from hubdesk.reports.output import OutputRefused, check_target
+
+        try:
+            check_target(target, force=args.force)
+        except OutputRefused as exc:
+            raise CliError(str(exc)) from None
     with _open(args) as store:
         text = _render(export_rows(store, args.what), args.format)
         with store._save() as now:
@@ -224,9 +219,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     if target is None:
         sys.stdout.write(text)
     else:
-        fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+        from hubdesk.reports.output import OutputRefused, write_private
+
+        try:
+            write_private(target, text, force=args.force)
+        except OutputRefused as exc:
+            raise CliError(str(exc)) from None
         print(f"Wrote {args.what} to {target}", file=sys.stderr)
     return EXIT_OK
 
@@ -338,6 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--what", required=True, choices=EXPORTS)
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--output", help="file to write (default: stdout); never inside the data folder")
+    p.add_argument("--force", action="store_true", help="replace the --output file if it exists")
     p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("doctor", parents=[common, who], help="check the store; non-zero exit on damage")

@@ -45,6 +45,8 @@ from pydantic import ValidationError
 from hubcentral.storage import MODELS, CaseloadError, CentralStore
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.models import Person
+from hubdesk.domain.spreadsheet import records_csv
+from hubdesk.reports.output import OutputRefused, check_target, write_private
 from hubdesk.sync.protocol import CentralReference
 
 CASELOAD_COLUMNS = (
@@ -70,6 +72,8 @@ REQUIRED = ("case_id", "first_name", "date_of_birth", "hub_code")
 FLAGS = ("uasc", "young_parent", "staying_put", "custody")
 CONTACT = ("phone", "email", "address")
 EXPORT_KINDS = ("contact", "payment", "payment_decision", "reversal", "session", "attendance", "person")
+# `hubdesk export --what` speaks of people, contacts, payments and sessions: the same words here.
+DESK_WORDS = {"people": "person", "contacts": "contact", "payments": "payment", "sessions": "session"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -203,20 +207,31 @@ def _since(text: str | None) -> str | None:
 
 
 def _csv(rows: list[dict[str, Any]]) -> str:
-    columns: list[str] = []
-    for row in rows:
-        for key in row:
-            if key not in columns:
-                columns.append(key)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=columns, lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow({k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in row.items()})
-    return out.getvalue()
+    # Every cell spreadsheet-safe: a name typed as =HYPERLINK(...) at a desk stays text.
+    return records_csv(rows, lineterminator="\n")
+
+
+class UnknownKind(ValueError):
+    """--what names nothing the central record holds or knows."""
+
+
+def export_kind(store: CentralStore, what: str) -> str:
+    """The kind --what means: all, audit, a kind, or the desk's word for it (people, contacts, ...)."""
+    word = what.strip().lower()
+    if word in ("all", "audit"):
+        return word
+    kind = DESK_WORDS.get(word, word)
+    known = store.kinds()
+    if kind not in known:
+        raise UnknownKind(
+            f"--what {what!r} is not a kind of record: give all, audit, "
+            f"{', '.join(DESK_WORDS)}, or one of {', '.join(known)}"
+        )
+    return kind
 
 
 def export(store: CentralStore, what: str, since: str | None, fmt: str) -> str:
+    what = export_kind(store, what)
     if what == "audit":
         # The devices' audit chains: ids, actions and logins only, by device then seq.
         entries = store.audit_entries(since=since)
@@ -234,8 +249,9 @@ def export(store: CentralStore, what: str, since: str | None, fmt: str) -> str:
 
 
 def _kind(text: str) -> str:
+    text = text.strip().lower()
     if text != "all" and not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", text):
-        raise argparse.ArgumentTypeError("give all, or a kind such as contact or payment")
+        raise argparse.ArgumentTypeError("give all, or a kind such as people, contacts, payments or sessions")
     return text
 
 
@@ -344,11 +360,20 @@ def cmd_reference_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    text = export(_open(args), args.what, _since(args.since), args.format)
-    if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
-    else:
-        sys.stdout.write(text)
+    """Records in clear: to stdout, or to a new 0600 file (an existing one only with --force)."""
+    since = _since(args.since)
+    try:
+        if args.out:
+            check_target(Path(args.out), force=args.force)
+        text = export(_open(args), args.what, since, args.format)
+        if args.out:
+            target = write_private(Path(args.out), text, force=args.force)
+            print(f"Wrote {args.what} to {target}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    except (UnknownKind, OutputRefused) as exc:
+        print(f"hubdesk-central: nothing exported: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -473,12 +498,13 @@ def parser() -> argparse.ArgumentParser:
         "--what",
         type=_kind,
         default="all",
-        help=f"all, or one kind: {', '.join(EXPORT_KINDS)} (or a newer kind the desks send); "
-        "audit for the devices' audit chains",
+        help=f"all, or one kind: {', '.join(DESK_WORDS)} (the desk's words), {', '.join(EXPORT_KINDS)} "
+        "(or a newer kind the desks send); audit for the devices' audit chains. An unknown kind is refused",
     )
     x.add_argument("--since", default=None, help="Received on or after this date (YYYY-MM-DD)")
     x.add_argument("--format", choices=("json", "csv"), default="json")
-    x.add_argument("--out", default=None, help="Write to this file instead of standard output")
+    x.add_argument("--out", default=None, help="Write to this new file (mode 0600) instead of standard output")
+    x.add_argument("--force", action="store_true", help="Replace the --out file if it exists")
     x.set_defaults(func=cmd_export)
 
     b = sub.add_parser("import-bundle", parents=[db], help="Apply a sync bundle carried from a desk")

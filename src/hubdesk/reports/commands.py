@@ -7,7 +7,6 @@ folder (as `hubdesk export` does), and making one is audited as an export.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import sys
 from datetime import date, datetime, timedelta
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo
 from hubdesk import config
 from hubdesk.cli import CliError
 from hubdesk.reports import daily, in_touch
+from hubdesk.reports.output import OutputRefused, check_target, write_private
 
 LONDON = ZoneInfo("Europe/London")
 DATE_HELP = "a date like 2026-11-24 (or 24/11/2026, today, yesterday)"
@@ -56,20 +56,20 @@ def _target(args: argparse.Namespace) -> Path | None:
     target = Path(args.output).expanduser().resolve()
     if target == data_dir or data_dir in target.parents:
         raise CliError("a report is in clear: write it outside the data folder (or to stdout)")
-    if target.exists():
-        raise CliError(f"{target} already exists; choose a new file name")
-    if not target.parent.is_dir():
-        raise CliError(f"there is no folder {target.parent}")
-    return target
+    try:
+        return check_target(target, force=args.force)
+    except OutputRefused as exc:
+        raise CliError(str(exc)) from None
 
 
-def _write(text: str, target: Path | None, what: str) -> None:
+def _write(text: str, target: Path | None, what: str, force: bool = False) -> None:
     if target is None:
         sys.stdout.write(text)
         return
-    fd = os.open(str(target), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(text)
+    try:
+        write_private(target, text, force=force)
+    except OutputRefused as exc:
+        raise CliError(str(exc)) from None
     print(f"Wrote the {what} to {target}", file=sys.stderr)
 
 
@@ -85,7 +85,7 @@ def cmd_daily(args: argparse.Namespace, store) -> int:
     summary = daily.daily_summary(store, hub, day)
     text = daily.render(summary, args.format)
     _audit(store, "daily", f"{hub} {day.isoformat()} {args.format}")
-    _write(text, target, "daily summary")
+    _write(text, target, "daily summary", args.force)
     return 0
 
 
@@ -98,7 +98,7 @@ def cmd_in_touch(args: argparse.Namespace, store) -> int:
         x for x in (f"pa={report.pa}" if report.pa else "", f"hub={report.hub_code}" if report.hub_code else "") if x
     )
     _audit(store, "in-touch", f"{as_of.isoformat()} {args.format} {scope}".strip())
-    _write(text, target, "keeping-in-touch list")
+    _write(text, target, "keeping-in-touch list", args.force)
     return 0
 
 
@@ -123,6 +123,7 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--date", type=_day_arg, help=f"the day: {DATE_HELP} (default: today)")
     p.add_argument("--format", default="md", choices=daily.FORMATS)
     p.add_argument("--output", help="file to write (default: stdout); never inside the data folder")
+    p.add_argument("--force", action="store_true", help="replace the --output file if it exists")
     p.set_defaults(store_command=cmd_daily)
 
     p = kinds.add_parser("in-touch", help="who is in touch and who is overdue")
@@ -132,4 +133,5 @@ def add_parsers(subparsers) -> None:
     p.add_argument("--date", type=_day_arg, help=f"as of this day: {DATE_HELP} (default: today)")
     p.add_argument("--format", default="csv", choices=in_touch.FORMATS)
     p.add_argument("--output", help="file to write (default: stdout); never inside the data folder")
+    p.add_argument("--force", action="store_true", help="replace the --output file if it exists")
     p.set_defaults(store_command=cmd_in_touch)

@@ -7,9 +7,7 @@ piece of text a person typed is escaped for the format it goes into.
 
 from __future__ import annotations
 
-import csv
 import html
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -20,6 +18,7 @@ from hubdesk.domain.enums import AttendanceKind, ContactType, PaymentMethod
 from hubdesk.domain.models import Contact, Person
 from hubdesk.domain.money import format_pence
 from hubdesk.domain.rules import AgeBand, age_band
+from hubdesk.domain.spreadsheet import csv_text
 from hubdesk.store import day as day_store
 from hubdesk.store.day import FloatReconciliation, VoucherReconciliation
 from hubdesk.store.errors import NotFound
@@ -539,13 +538,6 @@ def render_md(s: DailySummary) -> str:
     return "\n".join(lines)
 
 
-def _csv_cell(value: object) -> object:
-    # A cell starting with = + - @ runs as a formula in a spreadsheet: quote it as text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _pounds(pence: int | None) -> str:
     if pence is None:
         return ""
@@ -608,12 +600,8 @@ def render_csv(s: DailySummary) -> str:
         add("vouchers", "expected in stock", v.expected)
         add("vouchers", "counted", "" if v.counted is None else v.counted)
         add("vouchers", "missing", note=", ".join(v.missing))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(["hub", "day", "section", "item", "count", "amount_gbp", "note"])
-    # Item and note may be text people typed (names of categories, reasons); figures are ours.
-    writer.writerows([[_csv_cell(v) if i in (3, 6) else v for i, v in enumerate(row)] for row in rows])
-    return out.getvalue()
+    # Item and note may be text people typed (names of categories, reasons): every cell is made safe.
+    return csv_text(rows, ["hub", "day", "section", "item", "count", "amount_gbp", "note"])
 
 
 _CSS = """

@@ -11,8 +11,6 @@ to the right person moves it off the wrong one.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from hubdesk.domain.enums import ContactType
 from hubdesk.domain.rules import SPOKEN_CONTACT_TYPES, AgeBand, age_band
+from hubdesk.domain.spreadsheet import csv_text
 from hubdesk.store.store import Store, _iso
 
 LONDON = ZoneInfo("Europe/London")
@@ -242,12 +241,6 @@ def _overdue_text(line: InTouchLine) -> str:
     return "in touch" if line.in_touch else f"{line.days_overdue} days overdue"
 
 
-def _csv_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 CSV_FIELDS = [
     "case_id",
     "name",
@@ -266,32 +259,27 @@ CSV_FIELDS = [
 
 
 def render_csv(report: InTouchReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_FIELDS)
+    rows = []
     for x in report.lines:
         p = x.person
-        writer.writerow(
-            [
-                _csv_cell(v)
-                for v in (
-                    p.case_id or "",
-                    p.display_name,
-                    p.allocated_pa or "",
-                    p.hub_code,
-                    x.band.value,
-                    _local(x.last_contact_at),
-                    x.last_contact_type.label if x.last_contact_type else "",
-                    _local(x.last_in_touch_at),
-                    x.interval_days,
-                    "set for them" if x.interval_set else "age band default",
-                    _day(x.due),
-                    "" if x.days_overdue is None else x.days_overdue,
-                    "yes" if x.in_touch else "no",
-                )
-            ]
+        rows.append(
+            (
+                p.case_id or "",
+                p.display_name,
+                p.allocated_pa or "",
+                p.hub_code,
+                x.band.value,
+                _local(x.last_contact_at),
+                x.last_contact_type.label if x.last_contact_type else "",
+                _local(x.last_in_touch_at),
+                x.interval_days,
+                "set for them" if x.interval_set else "age band default",
+                _day(x.due),
+                "" if x.days_overdue is None else x.days_overdue,
+                "yes" if x.in_touch else "no",
+            )
         )
-    return out.getvalue()
+    return csv_text(rows, CSV_FIELDS)
 
 
 def _md(text: str) -> str:
