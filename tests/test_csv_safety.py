@@ -197,6 +197,14 @@ def central_db(tmp_path: Path) -> Path:
     return db
 
 
+def test_central_database_file_and_folder_are_private(central_db: Path) -> None:
+    if not POSIX:
+        pytest.skip("POSIX file modes")
+    assert mode(central_db.parent) == 0o700
+    for path in central_db.parent.iterdir():  # the database, and its WAL and shared-memory files
+        assert mode(path) == 0o600, path.name
+
+
 def test_central_export_accepts_the_desks_words(central_db: Path, tmp_path: Path) -> None:
     for word, kind in (("people", "person"), ("contacts", "contact"), ("payments", "payment"), ("sessions", "session")):
         by_word = run("hubcentral.cli", "--db", str(central_db), "export", "--what", word)

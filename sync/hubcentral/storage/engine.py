@@ -8,6 +8,7 @@ in commit order and a reader can never pass a change still being written.
 
 from __future__ import annotations
 
+import os
 import queue
 import re
 import secrets
@@ -125,7 +126,14 @@ class SQLiteEngine(Engine):
     def __init__(self, path: Path) -> None:
         super().__init__()
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # The central record is personal data: a folder made here is the service account's
+        # alone (0700), and a new database file is made 0600 before SQLite opens it (SQLite
+        # gives its WAL and shared-memory files the database file's mode).
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        except FileExistsError:
+            pass
 
     def _connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(str(self.path), isolation_level=None, check_same_thread=False, timeout=60)
