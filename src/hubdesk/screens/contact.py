@@ -265,6 +265,8 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             and event.value == ContactType.HOME_VISIT.value
         ):
             self.query_one("#seen", Checkbox).value = True
+        if self.desk.store is None:
+            return  # locked with typing still queued (ctrl+l on a busy laptop): checked at ctrl+s
         _, errors = self.build()
         self.show_errors(errors, all_fields=False)
 

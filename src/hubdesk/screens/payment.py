@@ -198,6 +198,8 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         if isinstance(event, Select.Changed) and event.select.id == "method":
             serial = self.query_one("#voucher_serial", Input)
             serial.disabled = event.value != PaymentMethod.VOUCHER.value
+        if self.desk.store is None:
+            return  # locked with typing still queued (ctrl+l on a busy laptop): checked at ctrl+s
         _, errors = self.build()
         self.show_errors(errors, all_fields=False)
 

@@ -159,11 +159,21 @@ class SearchScreen(DeskBase[str | None]):
 
     @on(Input.Changed, "#query")
     def _search(self, event: Input.Changed) -> None:
-        found = self.store.find_people(event.value, limit=RESULTS)
+        if self.desk.store is None:
+            return  # locked with typing still queued (ctrl+l on a busy laptop): refresh_data after unlock
+        self._find(event.value)
+
+    def refresh_data(self) -> None:
+        """After an unlock: the results for what is in the box now."""
+        if self.desk.store is not None:
+            self._find(self.query_one("#query", Input).value)
+
+    def _find(self, text: str) -> None:
+        found = self.store.find_people(text, limit=RESULTS)
         self.hits = self.store.people([h.person_id for h in found.hits])
         self._show()
         help_label = self.query_one("#search-help", Label)
-        if event.value.strip() and not self.hits:
+        if text.strip() and not self.hits:
             help_label.update("No one found. ctrl+n adds a new walk-in.")
         elif self.hits:
             help_label.update(found_text(len(self.hits), found.total))

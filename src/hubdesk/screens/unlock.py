@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Center, Vertical
@@ -39,6 +40,9 @@ class UnlockScreen(DeskBase[Store | None]):
             id="unlock.recover",
             tooltip="Set a new passphrase with the store's recovery key",
         ),
+        # Enter in the user box moves on here, in the app's queue: left to the box's Submitted
+        # message, a passphrase typed straight after landed partly in the user box, in clear.
+        Binding("enter", "next_field", show=False, priority=True, id="unlock.next", tooltip="On to the passphrase"),
     ]
 
     def __init__(self, resume: bool = False) -> None:
@@ -76,6 +80,11 @@ class UnlockScreen(DeskBase[Store | None]):
     @on(Input.Submitted, "#login")
     def _to_passphrase(self) -> None:
         self.query_one("#passphrase", Input).focus()
+
+    def action_next_field(self) -> None:
+        if self.focused is not self.query_one("#login", Input):
+            raise SkipAction()
+        self.set_focus(self.query_one("#passphrase", Input))  # now, not after the queued keys
 
     @on(Input.Submitted, "#passphrase")
     def _submitted(self) -> None:

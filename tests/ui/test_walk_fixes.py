@@ -1,0 +1,114 @@
+"""Bugs found walking A-DAY-AT-THE-HUB.md on the real binary in tmux (see
+tests/test_day_at_the_hub_tmux.py), each pinned here by a Pilot test that failed before its fix."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from deskpilot import PASSPHRASE, SIZE, screen_name, unlock
+from textual import events
+from textual.keys import _character_to_key, _get_unicode_name_from_key
+
+from hubdesk.app import HubDeskApp
+
+
+async def burst(pilot, *keys: str) -> None:
+    """Keys queued at once, as a fast typist on a busy laptop sends them (pilot.press waits
+    for each key to be handled before the next)."""
+    driver = pilot.app._driver
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    for _ in range(5):
+        await pilot.pause()
+
+
+# --- ctrl+l straight after typing ------------------------------------------------------------
+
+
+async def _lock_with_typing_pending(pilot, app: HubDeskApp, field: str, text: str) -> None:
+    """Type into `field` and lock before the form has handled what was typed: on a busy
+    laptop the change events were still queued when ctrl+l (a priority key) dropped the key."""
+    box = app.screen.query_one(f"#{field}")
+    box.focus()
+    box.value = text  # posts Input.Changed; not yet handled
+    app.lock_desk("by hand")
+    for _ in range(3):
+        await pilot.pause()
+
+
+async def test_locking_while_a_contact_form_is_taking_typing_keeps_it(desk_app, store, people) -> None:
+    """The desk crashed (StoreLocked in the form's change handler) and the typing was lost."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("c", *"amira", "enter")
+        await pilot.pause()
+        form = desk_app.screen
+        assert screen_name(desk_app) == "ContactFormScreen"
+        await _lock_with_typing_pending(pilot, desk_app, "summary", "Rang about her bursary")
+        assert desk_app.is_running and screen_name(desk_app) == "UnlockScreen"
+        await unlock(pilot)
+        assert desk_app.screen is form
+        assert form.query_one("#summary").value == "Rang about her bursary"
+
+
+async def test_locking_while_a_payment_form_is_taking_typing_keeps_it(desk_app, store, people) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("p", *"amira", "enter")
+        await pilot.pause()
+        form = desk_app.screen
+        assert screen_name(desk_app) == "PaymentFormScreen"
+        await _lock_with_typing_pending(pilot, desk_app, "amount", "12.50")
+        assert desk_app.is_running and screen_name(desk_app) == "UnlockScreen"
+        await unlock(pilot)
+        assert desk_app.screen is form
+        assert form.query_one("#amount").value == "12.50"
+
+
+async def test_locking_while_a_search_is_being_typed_keeps_it(desk_app, store, people) -> None:
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("slash")
+        await pilot.pause()
+        search = desk_app.screen
+        assert screen_name(desk_app) == "SearchScreen"
+        await _lock_with_typing_pending(pilot, desk_app, "query", "kay")
+        assert desk_app.is_running and screen_name(desk_app) == "UnlockScreen"
+        await unlock(pilot)
+        assert desk_app.screen is search
+        assert search.query_one("#query").value == "kay"
+        await pilot.press("y")  # the search still answers once unlocked
+        await pilot.pause()
+        assert "Kayden" in str(search.query_one("#results").get_row_at(0)[0])
+
+
+# --- the unlock screen: the passphrase typed straight after the user name -------------------------
+
+
+async def test_a_passphrase_typed_straight_after_the_user_name_goes_into_the_passphrase_box(
+    desk_app, store, people
+) -> None:
+    """Enter in the user box moved on only once its Submitted message was handled, so the
+    first letters of a passphrase typed fast landed in the user box, in clear text."""
+    desk_app.last_login = None
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = desk_app.screen
+        assert screen_name(desk_app) == "UnlockScreen"
+        screen.query_one("#login").value = ""
+        screen.query_one("#login").focus()
+        await burst(pilot, *"sam", "enter", *PASSPHRASE)
+        assert screen.query_one("#login").value == "sam"
+        assert screen.query_one("#passphrase").value == PASSPHRASE
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert screen_name(desk_app) == "DeskScreen"
