@@ -207,7 +207,7 @@ def _story_people() -> list[Person]:
             legal_status=LegalStatus.RELEVANT,
             allocated_pa="sam",
             hub_code="DEW",
-            alerts=(Alert(kind=AlertKind.RISK, text="Risk: see safety plan"),),
+            alerts=(Alert(kind=AlertKind.RISK, text="see safety plan"),),
             expected_contact_days=7,
         ),
     ]
@@ -229,7 +229,7 @@ def _random_person(rng: random.Random, n: int, today: date) -> Person:
     if rng.random() < 0.06:
         alerts.append(Alert(kind=AlertKind.INTERPRETER_NEEDED, text="Interpreter needed: Arabic"))
     if rng.random() < 0.05:
-        alerts.append(Alert(kind=AlertKind.RISK, text="Risk: lone working not advised"))
+        alerts.append(Alert(kind=AlertKind.RISK, text="lone working not advised"))
     first = rng.choice(FIRST_NAMES)
     return Person(
         first_name=first,

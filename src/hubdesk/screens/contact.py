@@ -19,7 +19,8 @@ from hubdesk.messages import Saved
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.fields import Field, TickBox
 from hubdesk.widgets.people import age_text, band_text, status_text
-from hubdesk.widgets.times import hhmm, parse_day, parse_when
+from hubdesk.widgets.ticks import TickList
+from hubdesk.widgets.times import date_example, hhmm, parse_day, parse_when
 
 from .base import DeskBase
 from .form import FormState
@@ -102,7 +103,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
                         name="made_by",
                     )
                     yield TickBox("Seen", value=False, id="seen", compact=True)
-            yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes", hint="space to tick")
+            yield Field("Purposes", TickList(*purposes, id="purposes"), name="purposes", hint="space to tick")
             if not purposes:
                 yield Label("No contact purposes on this desk yet: sync with the central record.", classes="form-error")
             yield Field("What happened", Input(id="summary", placeholder="a line is enough"), name="summary")
@@ -114,7 +115,7 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
             with Horizontal(classes="row"):
                 yield Field("Action (optional)", Input(id="action_text"), name="action_text")
                 yield Field("Who owns it", Input(id="action_owner"), name="action_owner")
-                yield Field("By when", Input(id="action_due"), name="action_due", hint="27/11/2026")
+                yield Field("By when", Input(id="action_due"), name="action_due", hint=date_example(self.today()))
             yield TickBox("Tell the allocated PA", id="tell_pa", compact=True)
             yield TickBox("Safeguarding concern", id="concern", compact=True)
             with Vertical(id="safeguarding"):

@@ -37,7 +37,8 @@ from hubdesk.store import history
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.fields import Field
 from hubdesk.widgets.people import age_text, band_text, plain, status_text
-from hubdesk.widgets.times import LONDON, hhmm, parse_day, parse_when
+from hubdesk.widgets.ticks import TickList
+from hubdesk.widgets.times import LONDON, date_example, hhmm, parse_day, parse_when
 
 from .base import DeskBase, ModalBase
 from .contact import MADE_BY
@@ -216,7 +217,7 @@ class ContactDetailScreen(FormState, DeskBase[None]):
             ]
             known = {p.code for p in reference.contact_purposes}
             purposes += [(code, code, True) for code in contact.purposes if code not in known]
-            yield Field("Purposes", SelectionList(*purposes, id="purposes"), name="purposes", hint="space to tick")
+            yield Field("Purposes", TickList(*purposes, id="purposes"), name="purposes", hint="space to tick")
             yield Field("What happened", TextArea(contact.summary, id="summary"), name="summary")
             yield Field("Young person's voice", TextArea(contact.voice, id="voice"), name="voice")
             first = contact.actions[0] if contact.actions else None
@@ -226,7 +227,7 @@ class ContactDetailScreen(FormState, DeskBase[None]):
                 )
                 yield Field("Who owns it", Input(first.owner if first else "", id="action_owner"), name="action_owner")
                 due = f"{first.due:%d/%m/%Y}" if first and first.due else ""
-                yield Field("By when", Input(due, id="action_due"), name="action_due", hint="27/11/2026")
+                yield Field("By when", Input(due, id="action_due"), name="action_due", hint=date_example(self.today()))
             yield Checkbox("Tell the allocated PA", value=contact.tell_allocated_pa, id="tell_pa", compact=True)
             yield Checkbox("Safeguarding concern", value=contact.safeguarding_concern, id="concern", compact=True)
             sg = contact.safeguarding

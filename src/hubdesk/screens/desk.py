@@ -15,10 +15,43 @@ from hubdesk.domain.models import head_count, when
 from hubdesk.store import day as day_store
 from hubdesk.store import desk as desk_queries
 from hubdesk.store.errors import StoreError
+from hubdesk.widgets.columns import Column, add_row, fit_columns, lay_out
 from hubdesk.widgets.people import alert_cell, duration, money_cell, plain, time_only
 from hubdesk.widgets.status import SyncStatus
 
 from .base import DeskBase
+
+# Each table's columns, the ones that matter first kept longest as the desk narrows to 80
+# columns (the payments and sessions tables share one row: at 80 they have 48 and 32 cells).
+TABLES: dict[str, tuple[Column, ...]] = {
+    "in-building": (
+        Column("name", "Name", 20, 0, least=14, most=30),
+        Column("in", "Signed in", 9, 2),
+        Column("for", "For", 10, 3),
+        Column("alerts", "Alerts", 6, 1),
+    ),
+    "contacts": (
+        Column("time", "Time", 5, 2),
+        Column("name", "Name", 20, 0, least=14, most=30),
+        Column("type", "Type", 10, 3, least=6, most=16),
+        Column("purposes", "Purposes", 16, 4, least=10, most=40),
+        Column("flags", "Flags", 12, 1, most=22),
+    ),
+    "payments": (
+        Column("time", "Time", 5, 3),
+        Column("receipt", "Receipt", 12, 5),
+        Column("name", "Name", 14, 0, least=10, most=30),
+        Column("category", "Category", 12, 4, least=8, most=20),
+        Column("amount", "Amount", 9, 1),
+        Column("status", "Status", 9, 2, most=17),
+    ),
+    "sessions": (
+        Column("starts", "Starts", 6, 3),
+        Column("session", "Session", 12, 0, least=8, most=24),
+        Column("people", "People", 10, 2),
+        Column("state", "State", 6, 1),
+    ),
+}
 
 STATE_LABEL = {
     "approved": "approved",
@@ -39,7 +72,7 @@ class DeskScreen(DeskBase[None]):
         Binding("p", "payment", "Pay", id="desk.payment", tooltip="Record an emergency payment"),
         Binding("o", "sign_out", "Out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"),
         Binding("s", "sessions", "Sessions", id="desk.sessions", tooltip="Drop-in sessions and their registers"),
-        Binding("e", "end_of_day", "End day", id="desk.end_of_day", tooltip="End of day checklist"),
+        Binding("e", "end_of_day", "End", id="desk.end_of_day", tooltip="End of day checklist"),
         Binding(
             "y",
             "sync",
@@ -63,7 +96,7 @@ class DeskScreen(DeskBase[None]):
             tooltip="Hide the handover note from the last duty (it stays on the end-of-day screen)",
             show=False,
         ),
-        Binding("comma", "settings", "Settings", id="desk.settings", tooltip="Idle lock and theme", show=False),
+        Binding("comma", "settings", "Settings", id="desk.settings", tooltip="Idle lock and theme"),
         Binding("q", "quit", "Quit", id="desk.quit", tooltip="Lock and close hubdesk", show=False),
     ]
 
@@ -90,14 +123,32 @@ class DeskScreen(DeskBase[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#in-building", DataTable).add_columns("Name", "Signed in", "For", "Alerts")
-        self.query_one("#contacts", DataTable).add_columns("Time", "Name", "Type", "Purposes", "Notes")
-        self.query_one("#payments", DataTable).add_columns("Time", "Receipt", "Name", "Category", "Amount", "Status")
-        self.query_one("#sessions", DataTable).add_columns("Starts", "Session", "People", "State")
+        self._fit_tables()
         self.refresh_data()
         self.set_interval(30, self._tick, name="desk-refresh")
         # Build the in-memory search index once the desk is on screen, not on the first key.
         self.call_after_refresh(self._warm_search)
+
+    def on_resize(self) -> None:
+        # At 80 columns the footer's room goes to the desk's own keys (Lock and Settings
+        # included); ctrl+p still opens the palette.
+        self.query_one(Footer).show_command_palette = self.app.size.width >= 100
+        # After the layout settles: each table's width is only known then.
+        self.call_after_refresh(self._refit)
+
+    def _refit(self) -> None:
+        if self._fit_tables() and self.desk.store is not None:
+            self.refresh_data()
+
+    def _fit_tables(self) -> bool:
+        """Columns for each table at its width now; True if any changed."""
+        changed = False
+        for table_id, columns in TABLES.items():
+            table = self.query_one(f"#{table_id}", DataTable)
+            width = (table.size.width or self.app.size.width) - 1  # room for a scrollbar
+            fitted = fit_columns(columns, width, essential=2, squeeze_for=5)
+            changed = lay_out(table, fitted) or changed
+        return changed
 
     def _warm_search(self) -> None:
         if self.desk.store is not None:
@@ -144,11 +195,14 @@ class DeskScreen(DeskBase[None]):
         table.clear()
         for visit in day.in_building:
             person = day.people.get(visit.person_id)
-            table.add_row(
-                name(visit.person_id),
-                time_only(visit.started_at),
-                duration(visit.started_at, now),
-                alert_cell(person) if person else "",
+            add_row(
+                table,
+                {
+                    "name": name(visit.person_id),
+                    "in": time_only(visit.started_at),
+                    "for": duration(visit.started_at, now),
+                    "alerts": alert_cell(person) if person else "",
+                },
                 key=visit.contact_id,
             )
         if day.in_building:
@@ -158,19 +212,22 @@ class DeskScreen(DeskBase[None]):
         table = self.query_one("#contacts", DataTable)
         table.clear()
         for contact in day.contacts:
-            notes = []
+            flags = []
             if contact.in_building:
-                notes.append("in")
+                flags.append("in")
             if contact.safeguarding_concern:
-                notes.append("SAFEGUARDING")
+                flags.append("SAFEGUARDING")
             if contact.tell_allocated_pa:
-                notes.append("tell PA")
-            table.add_row(
-                time_only(contact.started_at),
-                name(contact.person_id),
-                contact.contact_type.label,
-                plain(", ".join(purposes.get(p, p) for p in contact.purposes)),
-                " ".join(notes),
+                flags.append("tell PA")
+            add_row(
+                table,
+                {
+                    "time": time_only(contact.started_at),
+                    "name": name(contact.person_id),
+                    "type": contact.contact_type.label,
+                    "purposes": plain(", ".join(purposes.get(p, p) for p in contact.purposes)),
+                    "flags": " ".join(flags),
+                },
                 key=contact.contact_id,
             )
         self.query_one("#contacts-title", Label).update(f"Today's contacts ({len(day.contacts)})")
@@ -179,13 +236,16 @@ class DeskScreen(DeskBase[None]):
         table.clear()
         for line in day.payments:
             p = line.payment
-            table.add_row(
-                time_only(p.recorded_at),
-                p.receipt_no,
-                name(p.person_id),
-                plain(categories.get(p.category, p.category)),
-                money_cell(p.amount_pence),
-                STATE_LABEL.get(line.state, line.state),
+            add_row(
+                table,
+                {
+                    "time": time_only(p.recorded_at),
+                    "receipt": p.receipt_no,
+                    "name": name(p.person_id),
+                    "category": plain(categories.get(p.category, p.category)),
+                    "amount": money_cell(p.amount_pence),
+                    "status": STATE_LABEL.get(line.state, line.state),
+                },
                 key=p.id,
             )
         self.query_one("#payments-title", Label).update(f"Today's payments ({len(day.payments)})")
@@ -197,11 +257,14 @@ class DeskScreen(DeskBase[None]):
             # Each kind said on its own line (children are not people known to the service):
             # one line of "4 known, 1 walk-in, 5 children" would push State off the table.
             came = head_count(store.attendance(session.id)).parts() or ["nobody yet"]
-            table.add_row(
-                time_only(session.starts_at),
-                plain(types.get(session.session_type, session.session_type)),
-                "\n".join(came),
-                "closed" if session.closed_at else "open",
+            add_row(
+                table,
+                {
+                    "starts": time_only(session.starts_at),
+                    "session": plain(types.get(session.session_type, session.session_type)),
+                    "people": "\n".join(came),
+                    "state": "closed" if session.closed_at else "open",
+                },
                 key=session.id,
                 height=len(came),
             )

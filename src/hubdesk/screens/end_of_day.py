@@ -49,7 +49,7 @@ from hubdesk.store.errors import StoreError
 from hubdesk.widgets.money import MoneyInput
 from hubdesk.widgets.people import duration, money_cell, plain, time_only
 from hubdesk.widgets.status import SyncStatus, SyncView
-from hubdesk.widgets.times import TIME_HELP, hhmm, parse_when
+from hubdesk.widgets.times import day_text, hhmm, parse_when, time_help
 
 from .base import DeskBase, ModalBase
 
@@ -95,7 +95,7 @@ class SignOutModal(ModalBase[datetime | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box"):
             yield Static(self.question, markup=False, classes="title")
-            yield Label("Signed out at (enter saves; 14:05, or 23 Nov 2026 14:05)")
+            yield Label(f"Signed out at (enter saves; 14:05, or {day_text(self.today())} 14:05)")
             yield Input(hhmm(self.now()), id="sign-out-at")
             yield Label("", id="sign-out-error", classes="modal-error", markup=False)
 
@@ -105,7 +105,7 @@ class SignOutModal(ModalBase[datetime | None]):
         try:
             at = parse_when(event.value, self.today())
         except ValueError as exc:
-            error.update(str(exc) or TIME_HELP)
+            error.update(str(exc) or time_help(self.today()))
             return
         if at > self.now() + timedelta(minutes=1):
             error.update("That time has not come yet: sign out at now or earlier")

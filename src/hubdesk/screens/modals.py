@@ -144,7 +144,8 @@ class WalkInModal(ModalBase[Person | None]):
             yield Label("Approximate age")
             yield Input(id="approx_age", restrict=r"[0-9]*", max_length=2)
             yield Label("", id="walkin-error", classes="modal-error", markup=False)
-            yield Label("ctrl+s adds them; they are marked for the central record to match.", classes="muted")
+            # A Static, not a Label: it wraps in the box at 80 columns instead of being cut.
+            yield Static("ctrl+s adds them; they are marked for the central record to match.", classes="muted")
 
     @on(Input.Submitted)
     def _next(self, event: Input.Submitted) -> None:

@@ -12,10 +12,12 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from hubdesk.domain.models import Person, when
 from hubdesk.store import desk as desk_queries
+from hubdesk.store import working_set
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.people import (
     ALERT_MARK,
     age_text,
+    alert_text,
     band_text,
     money_cell,
     plain,
@@ -26,7 +28,7 @@ from .base import DeskBase
 
 
 def alert_lines(person: Person) -> list[str]:
-    return [f"{ALERT_MARK} {a.kind.label}: {a.text}" for a in person.alerts]
+    return [f"{ALERT_MARK} {alert_text(a)}" for a in person.alerts]
 
 
 def flags(person: Person) -> list[str]:
@@ -120,6 +122,8 @@ class PersonScreen(DeskBase[None]):
             details.append(f"In the building since {when(visit.started_at)} (v signs out)")
         if person.needs_matching:
             details.append("Walk-in: waiting to be matched by the central record")
+        # Recent activity at every hub (another hub's records stay there; their summary comes).
+        details += working_set.activity_lines(store, person.id, store.clock())
         self.query_one("#person-details", Static).update("\n".join(details))
 
         purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
@@ -128,7 +132,10 @@ class PersonScreen(DeskBase[None]):
         contacts = store.contacts_for_person(person.id, limit=20)
         payments = store.payments_for_person(person.id, limit=20)
         # waiting / sending / synced / needs attention, for each record shown
-        synced = desk_queries.record_sync_states(store, [c.id for c in contacts] + [p.id for p in payments])
+        shown = [c.id for c in contacts] + [p.id for p in payments]
+        synced = desk_queries.record_sync_states(store, shown)
+        # Records another desk of this hub made say which desk.
+        synced |= {rid: f"at {desk}" for rid, desk in working_set.recorded_at_desk(store, shown).items()}
         for c in contacts:
             summary = c.summary if len(c.summary) <= 50 else c.summary[:49] + "…"
             if c.safeguarding_concern:

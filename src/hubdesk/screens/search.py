@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
@@ -13,6 +12,8 @@ from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from hubdesk.domain.models import Person, when
 from hubdesk.store import desk as desk_queries
+from hubdesk.widgets.columns import Column
+from hubdesk.widgets.columns import fit_columns as fit_table
 from hubdesk.widgets.people import age_text, alert_cell, band_text, plain, status_text
 
 from .base import DeskBase
@@ -24,19 +25,6 @@ TITLES = {
     "payment": "Record a payment: find the person",
     "pick": "Add to the register: find the person",
 }
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int
-    keep: int
-    """Lower is kept longer as the terminal narrows: name, status and alerts never go."""
-    least: int = 0
-    """Narrowest it may be squeezed to before lesser columns are dropped (0: never squeezed)."""
-    most: int = 0
-    """Widest it grows to on a wide terminal (0: its width)."""
 
 
 # Date of birth, case id and hub tell two people of the same name apart.
@@ -54,38 +42,15 @@ COLUMNS = (
 )
 ESSENTIAL = 3  # the first three kept (name, status, alerts) stay even if they overflow
 SQUEEZE_FOR = 5  # only these (down to the hub) may narrow the name and status to fit
-PADDING = 2  # a cell's padding, one each side
 RESERVED = 2 + 2  # the screen's padding, and a vertical scrollbar when the rows overflow
 RESULTS = 20  # more than a screen shows at 120x40; the search narrows as people type
 HELP = "Enter opens the top match; down arrow to choose."
 
 
 def fit_columns(width: int) -> tuple[tuple[Column, int], ...]:
-    """The columns shown in `width` cells, in their order, each with its width: the ones
-    that matter first stay; to keep date of birth, case id and hub the name and status
-    narrow a little; lesser columns are dropped."""
-    chosen: dict[str, int] = {}
-    used = 0
-    squeezable = [c for c in COLUMNS if c.least]  # the name first: it has the more room
-    for rank, column in enumerate(sorted(COLUMNS, key=lambda c: c.keep)):
-        short = used + column.width + PADDING - width
-        room = sum(chosen[c.key] - c.least for c in squeezable if c.key in chosen)
-        if short > 0 and rank >= ESSENTIAL and (column.keep > SQUEEZE_FOR or short > room):
-            continue
-        for other in squeezable:
-            if short > 0 and other.key in chosen:
-                give = min(short, chosen[other.key] - other.least)
-                chosen[other.key] -= give
-                used -= give
-                short -= give
-        chosen[column.key] = column.width
-        used += column.width + PADDING
-    for column in COLUMNS:  # wider than 120: long names and statuses in full
-        if column.key in chosen and column.most and used < width:
-            grow = min(width - used, column.most - chosen[column.key])
-            chosen[column.key] += grow
-            used += grow
-    return tuple((c, chosen[c.key]) for c in COLUMNS if c.key in chosen)
+    """The results' columns in `width` cells: name, status and alerts stay; to keep date of
+    birth, case id and hub the name and status narrow a little; lesser columns are dropped."""
+    return fit_table(COLUMNS, width, essential=ESSENTIAL, squeeze_for=SQUEEZE_FOR)
 
 
 def found_text(shown: int, total: int) -> str:

@@ -40,10 +40,13 @@ class SettingsScreen(DeskBase[None]):
                 name="theme",
                 hint="hubdesk-high-contrast for high contrast",
             )
-            yield Checkbox(
-                "Send waiting records in the background whenever the central record can be reached",
-                value=settings.background_sync,
-                id="background_sync",
+            # A short label: a checkbox's label does not wrap, and the long one was cut at 80.
+            yield Checkbox("Send in the background", value=settings.background_sync, id="background_sync")
+            yield Static(
+                "Send waiting records whenever the central record can be reached; a full sync "
+                "(with fetching) is by hand (y) or at the end of the day.",
+                classes="muted",
+                id="background-help",
             )
             yield Label("", id="settings-message", markup=False)
         yield Footer(compact=True)

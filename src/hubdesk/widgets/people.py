@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from rich.text import Text
 
-from hubdesk.domain.models import Contact, Person, when
+from hubdesk.domain.models import Alert, Contact, Person, when
 from hubdesk.domain.money import format_pence
 from hubdesk.domain.rules import age_band, age_on
 
@@ -31,6 +31,15 @@ def status_text(person: Person) -> str:
     if person.walk_in:
         return "Walk-in (to match)" if person.needs_matching else "Walk-in"
     return person.legal_status.label if person.legal_status else "-"
+
+
+def alert_text(alert: Alert) -> str:
+    """'Risk: see safety plan', never 'Risk: Risk: see safety plan' when the text already
+    names its kind."""
+    label, text = alert.kind.label, alert.text.strip()
+    if text.lower().startswith(label.lower()):
+        return text
+    return f"{label}: {text}"
 
 
 def alert_cell(person: Person) -> Text:
