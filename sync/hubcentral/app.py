@@ -7,10 +7,11 @@ malformed body from a genuine device is answered 422 naming the field, never 500
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from hubcentral.limits import EnrolmentGuard, RefusalLog
 from hubcentral.storage import CentralStore, Device, EnrolmentRefused
 from hubdesk.sync.protocol import (
     H_DEVICE,
@@ -53,6 +55,9 @@ ENROL_PATH = f"{PREFIX}/enrol"
 UNSIGNED = {f"{PREFIX}/health"}
 _LOGIN = re.compile(r"^[a-z][a-z0-9._-]{0,31}$")
 _NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+MAX_INT = 2**63 - 1  # the databases' BIGINT: a larger number is refused (422), never a 500
+_LONG_NUMBER = re.compile(rb"\d{19,}")  # 2**63 has 19 digits: anything shorter is in range
+BODY_TIMEOUT_SECONDS = 60.0
 
 
 class AuthError(Exception):
@@ -67,6 +72,7 @@ class Auth:
     device_id: str
     user: str
     device: Device | None
+    nonce: str = ""
 
 
 def utcnow() -> datetime:
@@ -77,11 +83,21 @@ class Service:
     """The checks every signed request passes, over one CentralStore."""
 
     def __init__(
-        self, store: CentralStore, *, clock: Callable[[], datetime] = utcnow, max_body: int = MAX_BODY_BYTES
+        self,
+        store: CentralStore,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        max_body: int = MAX_BODY_BYTES,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+        enrol_guard: EnrolmentGuard | None = None,
+        refusals: RefusalLog | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.max_body = max_body
+        self.body_timeout = body_timeout
+        self.enrol_guard = enrol_guard or EnrolmentGuard()
+        self.refusals = refusals or RefusalLog(log)
 
     def authenticate(self, method: str, target: str, headers: dict[str, str], body: bytes, enrol: bool) -> Auth | None:
         missing = [h for h in SIGNED_HEADERS if not headers.get(h)]
@@ -112,9 +128,11 @@ class Service:
             public_key = unb64(device.public_key)
         now = self.clock()
         try:
-            at = int(headers[H_TIME])
+            at = int(headers[H_TIME]) if len(headers[H_TIME]) <= 12 else None
         except ValueError:
-            raise AuthError(401, f"{H_TIME} must be whole seconds since 1970 (UTC)") from None
+            at = None
+        if at is None:
+            raise AuthError(401, f"{H_TIME} must be whole seconds since 1970 (UTC)")
         skew = abs(now.timestamp() - at)
         if skew > MAX_SKEW_SECONDS:
             raise AuthError(
@@ -129,22 +147,30 @@ class Service:
         text = canonical(method, target, str(at), nonce, headers[H_DEVICE], user, body)
         if not verify(public_key, headers[H_SIGNATURE], text):
             raise AuthError(401, "The signature does not match the request (wrong key, or the request was altered)")
-        if not self.store.use_nonce(headers[H_DEVICE], nonce, now):
+        # An enrolment's nonce is kept only once its code is known (see `enrol`): a wrong
+        # guess writes nothing.
+        if not enrol and not self.store.use_nonce(headers[H_DEVICE], nonce, now):
             raise AuthError(401, "Replayed request: this nonce has already been used")
         if not _LOGIN.match(user):
             raise AuthError(403, f"{H_USER} must name a user login")
         if not enrol and not self.store.active_user(user):
             raise AuthError(403, f"User {user} is not an active user in the central reference data")
-        return Auth(device_id=headers[H_DEVICE], user=user, device=device)
+        return Auth(device_id=headers[H_DEVICE], user=user, device=device, nonce=nonce)
 
 
-async def _send_json(send: Callable[..., Any], status: int, payload: dict[str, Any]) -> None:
+async def _send_json(
+    send: Callable[..., Any], status: int, payload: dict[str, Any], headers: Sequence[tuple[bytes, bytes]] = ()
+) -> None:
     data = json.dumps(payload).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+                *headers,
+            ],
         }
     )
     await send({"type": "http.response.body", "body": data})
@@ -152,6 +178,31 @@ async def _send_json(send: Callable[..., Any], status: int, payload: dict[str, A
 
 async def _too_large(send: Callable[..., Any], limit: int) -> None:
     await _send_json(send, 413, {"detail": f"The request body is larger than {limit} bytes; send smaller batches"})
+
+
+def client_address(scope: dict[str, Any]) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _number_out_of_range(body: bytes) -> bool:
+    """Does the JSON body hold an integer beyond the databases' 64 bits? (Cheap unless a
+    run of 19 digits appears; then the body is parsed to tell a number from text.)"""
+    if not _LONG_NUMBER.search(body):
+        return False
+    found = False
+
+    def check(text: str) -> int:
+        nonlocal found
+        value = int(text)
+        found = found or not -MAX_INT - 1 <= value <= MAX_INT
+        return value
+
+    try:
+        json.loads(body, parse_int=check)
+    except (ValueError, RecursionError):
+        return False  # not JSON: FastAPI answers 422 naming it
+    return found
 
 
 class SignedRequests:
@@ -166,26 +217,52 @@ class SignedRequests:
         if scope["type"] != "http" or not path.startswith(PREFIX + "/") or path in UNSIGNED:
             await self.app(scope, receive, send)
             return
+        service = self.service
+        method = scope["method"]
+        if path == ENROL_PATH:
+            wait = service.enrol_guard.wait(client_address(scope), service.clock().timestamp())
+            if wait > 0:
+                service.refusals.refused("refused %s %s: 429 (wrong enrolment codes)", method, path)
+                await _send_json(
+                    send,
+                    429,
+                    {
+                        "detail": "Too many wrong enrolment codes from this address: "
+                        f"try again in {int(wait) + 1} seconds, with a code from the central admin"
+                    },
+                    [(b"retry-after", str(int(wait) + 1).encode())],
+                )
+                return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        limit = self.service.max_body
+        limit = service.max_body
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            service.refusals.refused("refused %s %s: 413", method, path)
             await _too_large(send, limit)
             return
         chunks: list[bytes] = []
         size = 0
         more = True
-        while more:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                await _too_large(send, limit)
-                return
-            chunks.append(chunk)
-            more = message.get("more_body", False)
+        try:
+            async with asyncio.timeout(service.body_timeout):
+                while more:
+                    message = await receive()
+                    if message["type"] == "http.disconnect":
+                        return
+                    chunk = message.get("body", b"")
+                    size += len(chunk)
+                    if size > limit:
+                        service.refusals.refused("refused %s %s: 413", method, path)
+                        await _too_large(send, limit)
+                        return
+                    chunks.append(chunk)
+                    more = message.get("more_body", False)
+        except TimeoutError:
+            service.refusals.refused("refused %s %s: 408 (body too slow)", method, path)
+            await _send_json(
+                send, 408, {"detail": f"The request body took more than {int(service.body_timeout)} s to arrive"}
+            )
+            return
         body = b"".join(chunks)
         raw_path = scope.get("raw_path") or path.encode()
         target = raw_path.decode("latin-1")
@@ -196,8 +273,19 @@ class SignedRequests:
                 self.service.authenticate, scope["method"], target, headers, body, path == ENROL_PATH
             )
         except AuthError as exc:
-            log.info("refused %s %s: %s", scope["method"], path, exc.status)
+            service.refusals.refused("refused %s %s: %s", method, path, exc.status)
             await _send_json(send, exc.status, {"detail": exc.message})
+            return
+        if _number_out_of_range(body):
+            service.refusals.refused("refused %s %s: 422 (number out of range)", method, path)
+            await _send_json(
+                send,
+                422,
+                {
+                    "detail": f"Invalid request: a number is out of range (at most {MAX_INT})",
+                    "errors": [{"field": "body", "message": f"Integers must be between {-MAX_INT - 1} and {MAX_INT}"}],
+                },
+            )
             return
         scope = dict(scope)
         scope["hubdesk.auth"] = auth
@@ -269,7 +357,8 @@ def make_app(service: Service) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
+        if service.refusals.allow("unexpected failures"):
+            log.error("unexpected %s on %s", type(exc).__name__, request.url.path)
         return JSONResponse(status_code=500, content={"detail": "The service failed; nothing was half-applied"})
 
     @app.get(f"{PREFIX}/health", tags=["service"])
@@ -282,15 +371,34 @@ def make_app(service: Service) -> FastAPI:
         status_code=201,
         response_model=EnrolResponse,
         tags=["devices"],
-        responses={**REFUSALS, 409: {"model": ErrorBody, "description": "Code already used"}},
+        responses={
+            **REFUSALS,
+            409: {"model": ErrorBody, "description": "Code already used"},
+            429: {"model": ErrorBody, "description": "Too many wrong codes from this address: wait (Retry-After)"},
+        },
     )
     def enrol(request: Request, body: EnrolRequest, auth: Signed) -> EnrolResponse:
-        """Register the device's public key with a one-time code made by `hubdesk-central enrol`."""
+        """Register the device's public key with a one-time code made by `hubdesk-central enrol`.
+        A revoked or replaced desk enrols again with a new code (its key is replaced). At most
+        10 wrong codes a minute from one address; then 429, and the wait doubles each time."""
+        now = service.clock()
+        address = client_address(request.scope)
         try:
-            device = store.enrol(body.code, body.device_id, body.hub_code, body.public_key, body.label, service.clock())
+            if not store.enrolment_code_known(body.code):
+                # Refused before anything is written: a guess costs one read.
+                raise EnrolmentRefused("That enrolment code is not known; ask the central admin for a new one")
+            if not store.use_nonce(auth.device_id, auth.nonce, now):
+                raise HTTPException(401, "Replayed request: this nonce has already been used")
+            device = store.enrol(body.code, body.device_id, body.hub_code, body.public_key, body.label, now)
         except EnrolmentRefused as exc:
+            wait = service.enrol_guard.failed(address, now.timestamp())
             status = 409 if "already" in str(exc) else 403
-            raise HTTPException(status, str(exc)) from None
+            service.refusals.refused("refused POST %s: %s (enrolment code)", ENROL_PATH, status)
+            detail = str(exc)
+            if wait > 0:
+                detail += f". Too many wrong codes from this address: wait {int(wait) + 1} seconds before trying again"
+            raise HTTPException(status, detail) from None
+        service.enrol_guard.succeeded(address)
         return EnrolResponse(
             device_id=device.device_id,
             hub_code=device.hub_code,
@@ -332,7 +440,7 @@ def make_app(service: Service) -> FastAPI:
     @app.get(f"{PREFIX}/audit", response_model=AuditPage, tags=["sync"], responses=REFUSALS)
     def audit(
         auth: Signed,
-        since: Annotated[int, Query(ge=0)] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
     ) -> AuditPage:
         """The central copy of this device's audit entries after `since`, for the device to compare."""
@@ -341,7 +449,7 @@ def make_app(service: Service) -> FastAPI:
     @app.get(f"{PREFIX}/changes", response_model=ChangesPage, tags=["sync"], responses=REFUSALS)
     def changes(
         auth: Signed,
-        since: Annotated[int, Query(ge=0)] = 0,
+        since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
     ) -> ChangesPage:
         """Caseload and reference changes after `since`, oldest first, a page at a time."""

@@ -264,9 +264,11 @@ def _duration(text: str) -> timedelta:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+    import logging
 
     from hubcentral.app import build
+    from hubcentral.limits import RefusalLog
+    from hubcentral.serving import Limits, Server, uvicorn_config
 
     if (args.tls_cert is None) != (args.tls_key is None):
         print("Give both --tls-cert and --tls-key, or neither", file=sys.stderr)
@@ -276,25 +278,51 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"Plain HTTP is only for loopback: give --tls-cert and --tls-key to serve on {args.host}", file=sys.stderr
         )
         return 2
-    app, service = build(args.db or default_db())
+    # One line per refused request, at most 20 a minute; the rest counted in one line.
+    service_log = logging.getLogger("hubcentral")
+    if not service_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s hubcentral: %(message)s"))
+        service_log.addHandler(handler)
+        service_log.propagate = False
+    refusals = RefusalLog(service_log)
+    limits = Limits(
+        keep_alive=args.keep_alive, header_timeout=args.header_timeout, max_connections=args.max_connections
+    )
+    app, service = build(args.db or default_db(), refusals=refusals)
     print(
         f"Serving the central record from {service.store.engine} on "
         f"{'https' if args.tls_cert else 'http'}://{args.host}:{args.port}/v1/",
         file=sys.stderr,
     )
+    config = uvicorn_config(
+        app,
+        limits,
+        refusals,
+        host=args.host,
+        port=args.port,
+        ssl_certfile=args.tls_cert,
+        ssl_keyfile=args.tls_key,
+        log_level=args.log_level,
+    )
     try:
-        uvicorn.run(
-            app,
-            host=args.host,
-            port=args.port,
-            ssl_certfile=args.tls_cert,
-            ssl_keyfile=args.tls_key,
-            log_level=args.log_level,
-            access_log=False,
-        )
+        Server(config, refusals).run()
     finally:
         service.store.close()
     return 0
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"give a number, not {text!r}") from None
+        if not 0 < value <= 1_000_000:
+            raise argparse.ArgumentTypeError("give a number above 0")
+        return value
+
+    return parse
 
 
 def cmd_enrol(args: argparse.Namespace) -> int:
@@ -473,6 +501,21 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-cert", default=None)
     s.add_argument("--tls-key", default=None)
     s.add_argument("--log-level", default="info")
+    s.add_argument(
+        "--keep-alive", type=_positive(int), default=5, help="Seconds an idle connection is kept after an answer"
+    )
+    s.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        default=10.0,
+        help="Seconds a connection has to send its request head before it is closed",
+    )
+    s.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=1000,
+        help="Open connections at most; at the limit the longest-idle one is closed for a new one",
+    )
     s.set_defaults(func=cmd_serve)
 
     e = sub.add_parser("enrol", parents=[db], help="Make a one-time enrolment code for a hub device")

@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 from hubcentral.app import Service, make_app
+from hubcentral.serving import Limits, uvicorn_config
 from hubcentral.storage import CentralStore
 from hubdesk.domain.models import (
     Contact,
@@ -129,8 +130,9 @@ class LiveServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", self.port))
         self.port = sock.getsockname()[1]
-        config = uvicorn.Config(
-            make_app(self.service), log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+        # The settings `hubdesk-central serve` runs with: timeouts and the connection cap.
+        config = uvicorn_config(
+            make_app(self.service), Limits(), log_level="warning", lifespan="off", timeout_graceful_shutdown=2
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -9,8 +9,10 @@ saved with its cursor in one transaction.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
+import re
 import secrets
 import ssl
 import time
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -226,9 +229,13 @@ class SyncClient:
                 response = self.http.send(request)
             except httpx.TransportError as exc:
                 if attempt > self.retries:
-                    raise Unreachable(_transport_error(exc).capitalize() + "; what was sent is kept") from None
+                    why = _transport_error(exc)
+                    raise Unreachable(why[:1].upper() + why[1:] + "; what was sent is kept") from None
                 time.sleep(self.backoff * 2 ** (attempt - 1))
                 continue
+            if response.status_code == 429 and _retry_after(response) > self.backoff * 2**self.retries:
+                # Told to wait longer than retrying would: say so now (e.g. too many wrong codes).
+                raise Refused(response.status_code, _detail(response))
             if response.status_code >= 500 or response.status_code == 429:
                 if attempt > self.retries:
                     raise Unreachable(f"The central record service is failing ({response.status_code})")
@@ -462,12 +469,63 @@ class Reachability:
         return self.online
 
 
+def _retry_after(response: httpx.Response) -> float:
+    try:
+        return float(response.headers.get("retry-after", "0"))
+    except ValueError:
+        return 0.0
+
+
 def _detail(response: httpx.Response) -> str:
     try:
         detail = response.json().get("detail")
     except (ValueError, AttributeError):
         detail = None
     return str(detail) if detail else response.reason_phrase
+
+
+# The key an enrolment is trying, kept apart from the working key until the service has
+# said yes: a wrong code or a mistyped address must never cost the desk the key it syncs with.
+K_PENDING_KEY = "pending_device_key"
+K_PENDING_SERVER = "pending_server_url"
+_HOST_PORT = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?")
+
+
+def service_url(text: str) -> str:
+    """The service's address, checked and spelt one way: https, or plain http only to a
+    loopback address (this machine). Raises SyncError saying what is wrong."""
+    raw = (text or "").strip()
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise SyncError("The service's address is not a valid URL: give e.g. https://records.example.gov.uk") from None
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if scheme not in ("https", "http") or not host:
+        raise SyncError("Give the service's address with https://, e.g. https://records.example.gov.uk")
+    if not _HOST_PORT.fullmatch(parts.netloc.rpartition("@")[2]):
+        raise SyncError("The service's address is not a valid URL: give e.g. https://records.example.gov.uk")
+    if parts.username is not None or parts.password is not None:
+        raise SyncError("The service's address must not hold a user name or password")
+    if parts.query or parts.fragment:
+        raise SyncError("The service's address must not have a ?query or #fragment")
+    if scheme == "http" and not is_loopback(host):
+        raise SyncError("Use an https:// address (plain http only for a service on this machine: 127.0.0.1, ::1)")
+    shown = f"[{host}]" if ":" in host else host
+    default = 443 if scheme == "https" else 80
+    netloc = shown if port in (None, default) else f"{shown}:{port}"
+    return f"{scheme}://{netloc}{parts.path.rstrip('/')}"
+
+
+def is_loopback(host: str) -> bool:
+    """localhost, or an address in 127.0.0.0/8 or ::1: never a name that merely starts so."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def enrol(
@@ -480,30 +538,20 @@ def enrol(
     clock: Callable[[], float] = time.time,
     verify: bool | str = True,
 ) -> EnrolResponse:
-    """Make the device key (kept only inside the encrypted store) and register it with a code.
+    """Make a device key (kept only inside the encrypted store) and register it with a code.
 
-    The key is saved before it is sent, so a lost answer can be retried with the same code.
+    The desk's working key and enrolment change only when the service accepts: a wrong
+    code, an address spelt another way or a service out of reach leave the desk syncing as
+    before. The key tried is saved before it is sent, so a lost answer can be retried with
+    the same code. A desk already enrolled (or revoked) enrols again with a new code.
     """
-    server = server.rstrip("/")
-    if not server.startswith(("https://", "http://127.0.0.1", "http://localhost", "http://[::1]")):
-        raise SyncError("Use an https:// address (plain http only for a service on this machine)")
-    key = _key(store)
-    current = sync_state.get(store, sync_state.K_SERVER)
-    if sync_state.enrolled(store) and current == server:
-        raise SyncError("This desk is already enrolled with that service")
-    if key is None or current != server:
+    server = service_url(server)
+    pending = sync_state.get(store, K_PENDING_KEY)
+    if pending and sync_state.get(store, K_PENDING_SERVER) == server:
+        key = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(pending))
+    else:
         key = Ed25519PrivateKey.generate()
-        # A new service: a new key; its change feed, and the audit history it holds, start from the beginning.
-        sync_state.put(
-            store,
-            **{
-                sync_state.K_KEY: key.private_bytes_raw().hex(),
-                sync_state.K_SERVER: server,
-                sync_state.K_CURSOR: "0",
-                sync_state.K_DATABASE: "",
-                sync_state.K_AUDIT_ACKED: "0",
-            },
-        )
+        sync_state.put(store, **{K_PENDING_KEY: key.private_bytes_raw().hex(), K_PENDING_SERVER: server})
     public = b64(key.public_key().public_bytes_raw())
     body = EnrolRequest(
         code=code.strip(),
@@ -517,10 +565,24 @@ def enrol(
         response = client.request("POST", f"{PREFIX}/enrol", body.model_dump(mode="json"), key=key)
     finally:
         client.close()
-    answer = EnrolResponse.model_validate_json(response.content)
-    sync_state.put(
-        store, **{sync_state.K_ENROLLED: answer.enrolled_at.isoformat(), sync_state.K_BUNDLE_KEY: answer.bundle_key}
-    )
+    try:
+        answer = EnrolResponse.model_validate_json(response.content)
+    except ValidationError:
+        raise SyncError(
+            "The service's answer to the enrolment is not one this desk can read; nothing changed"
+        ) from None
+    values = {
+        sync_state.K_KEY: key.private_bytes_raw().hex(),
+        sync_state.K_SERVER: server,
+        sync_state.K_ENROLLED: answer.enrolled_at.isoformat(),
+        sync_state.K_BUNDLE_KEY: answer.bundle_key,
+        K_PENDING_KEY: "",
+        K_PENDING_SERVER: "",
+    }
+    if sync_state.get(store, sync_state.K_SERVER) != server:
+        # A new service: its change feed, and the audit history it holds, start from the beginning.
+        values |= {sync_state.K_CURSOR: "0", sync_state.K_DATABASE: "", sync_state.K_AUDIT_ACKED: "0"}
+    sync_state.put(store, **values)
     return answer
 
 

@@ -51,8 +51,17 @@ class DevicesMixin(StoreBase):
             )
         return code
 
+    def enrolment_code_known(self, code: str) -> bool:
+        """Read only: did the admin make this code? A wrong guess is refused with no row written."""
+        with self.engine.transaction(write=False) as tx:
+            return tx.one("SELECT 1 FROM enrolment_codes WHERE code_hash = ?", [_hash_code(code)]) is not None
+
     def enrol(self, code: str, device_id: str, hub_code: str, public_key: str, label: str, now: datetime) -> Device:
-        """Use a one-time code. Sending the same enrolment again (a lost answer) is safe."""
+        """Use a one-time code. Sending the same enrolment again (a lost answer) is safe.
+
+        A device already known (revoked, or whose desk lost its key) enrols again with a new
+        code: its key is replaced and a revocation lifted, at the same hub. The code is the
+        central admin's say-so, as for a new device."""
         with self.engine.transaction(write=True) as tx:
             row = tx.one(
                 "SELECT hub_code, expires_at, used_at, device_id, public_key FROM enrolment_codes WHERE code_hash = ?",
@@ -62,23 +71,32 @@ class DevicesMixin(StoreBase):
                 raise EnrolmentRefused("That enrolment code is not known; ask the central admin for a new one")
             code_hub, expires_at, used_at, used_by, used_key = row
             if used_at is not None:
-                if used_by == device_id and used_key == public_key:
-                    device = self._device(tx, device_id)
-                    assert device is not None
+                device = self._device(tx, device_id) if used_by == device_id and used_key == public_key else None
+                if device is not None and device.public_key == public_key and device.revoked_at is None:
                     return device
                 raise EnrolmentRefused("That enrolment code has already been used")
             if expires_at < iso(now):
                 raise EnrolmentRefused("That enrolment code has expired; ask the central admin for a new one")
             if code_hub != hub_code:
                 raise EnrolmentRefused(f"That enrolment code is for hub {code_hub}, not {hub_code}")
-            if self._device(tx, device_id) is not None:
-                raise EnrolmentRefused("A device with this id is already enrolled")
-            if tx.one("SELECT 1 FROM devices WHERE public_key = ?", [public_key]):
+            known = self._device(tx, device_id)
+            if known is not None and known.hub_code != hub_code:
+                raise EnrolmentRefused(
+                    f"This device is enrolled at hub {known.hub_code}; a new desk is needed for {hub_code}"
+                )
+            if tx.one("SELECT 1 FROM devices WHERE public_key = ? AND device_id <> ?", [public_key, device_id]):
                 raise EnrolmentRefused("This device key is already enrolled")
-            tx.execute(
-                "INSERT INTO devices(device_id, hub_code, public_key, label, enrolled_at) VALUES (?, ?, ?, ?, ?)",
-                [device_id, hub_code, public_key, label, iso(now)],
-            )
+            if known is None:
+                tx.execute(
+                    "INSERT INTO devices(device_id, hub_code, public_key, label, enrolled_at) VALUES (?, ?, ?, ?, ?)",
+                    [device_id, hub_code, public_key, label, iso(now)],
+                )
+            else:
+                tx.execute(
+                    "UPDATE devices SET public_key = ?, label = ?, enrolled_at = ?, revoked_at = NULL "
+                    "WHERE device_id = ?",
+                    [public_key, label, iso(now), device_id],
+                )
             tx.execute(
                 "UPDATE enrolment_codes SET used_at = ?, device_id = ?, public_key = ? WHERE code_hash = ?",
                 [iso(now), device_id, public_key, _hash_code(code)],
