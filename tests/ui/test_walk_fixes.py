@@ -112,3 +112,29 @@ async def test_a_passphrase_typed_straight_after_the_user_name_goes_into_the_pas
         await pilot.pause()
         await pilot.pause()
         assert screen_name(desk_app) == "DeskScreen"
+
+
+# --- purposes ticked fast -----------------------------------------------------------------------
+
+
+async def test_purposes_ticked_fast_are_the_ones_the_cursor_was_on(desk_app, store, people) -> None:
+    """down, space, up, space typed fast toggled the last line twice: nothing ticked."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("v", *"zeb", "enter")
+        for _ in range(3):
+            await pilot.pause()
+        form = desk_app.screen
+        assert screen_name(desk_app) == "ContactFormScreen"
+        purposes = form.query_one("#purposes")
+        assert desk_app.focused is purposes and purposes.highlighted == 0
+        codes = [purposes.get_option_at_index(i).value for i in range(purposes.option_count)]
+        await burst(pilot, "down", "down", "space", "up", "space")
+        assert sorted(purposes.selected) == sorted([codes[2], codes[1]])
+        await burst(pilot, "space", "down", "down")  # untick the second line, move on
+        assert purposes.selected == [codes[2]]
+        form.query_one("#summary").value = "Came in for a chat"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [visit] = store.contacts_for_person(people["zeb"].id)
+    assert visit.purposes == (codes[2],)
