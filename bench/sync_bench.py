@@ -83,6 +83,26 @@ def _run(bs: ModuleType) -> list[Result]:
                 )
             )
         for kind in engines:
+            r = bs.bench_working_set(kind, tmp, 5000, 5000, 20_000)
+            results.append(
+                Result(
+                    f"first pull of a working set, 5,000 + 5,000 people, 20,000 events [{label[kind]}]",
+                    r["first_s"],
+                    "s",
+                    10,
+                    f"{r['pulled']:,} changes, {r['round_trips']} round trips",
+                )
+            )
+            results.append(
+                Result(
+                    f"sync, nothing to do, on that desk [{label[kind]}]",
+                    r["idle_median_ms"],
+                    "ms",
+                    200,
+                    f"max {r['idle_max_ms']:.0f} ms of 7",
+                )
+            )
+        for kind in engines:
             r = bs.bench_many(kind, tmp, 20, 1000)
             off = abs(r["received"] - 20 * 1000) + len(r["errors"])
             results.append(

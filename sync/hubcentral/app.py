@@ -153,8 +153,10 @@ class Service:
             raise AuthError(401, "Replayed request: this nonce has already been used")
         if not _LOGIN.match(user):
             raise AuthError(403, f"{H_USER} must name a user login")
-        if not enrol and not self.store.active_user(user):
-            raise AuthError(403, f"User {user} is not an active user in the central reference data")
+        if device is not None:
+            why = self.store.user_refusal(user, device.hub_code)
+            if why:
+                raise AuthError(403, why)
         return Auth(device_id=headers[H_DEVICE], user=user, device=device, nonce=nonce)
 
 
@@ -452,8 +454,11 @@ def make_app(service: Service) -> FastAPI:
         since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
     ) -> ChangesPage:
-        """Caseload and reference changes after `since`, oldest first, a page at a time."""
-        return store.changes(since, limit)
+        """This desk's working set after `since`, oldest first, a page at a time: every young
+        person (another hub's without contact details, notes or voice), reference data, recent
+        activity summaries, and this hub's events from every desk within the retention window."""
+        assert auth.device is not None
+        return store.changes(since, limit, auth.device.hub_code, service.clock(), auth.device_id)
 
     @app.get(f"{PREFIX}/reference", response_model=CentralReference, tags=["sync"], responses=REFUSALS)
     def reference(auth: Signed) -> CentralReference:

@@ -42,7 +42,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hubcentral.storage import MODELS, CaseloadError, CentralStore
+from hubcentral.storage import MODELS, CaseloadError, CentralError, CentralStore
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.models import Person
 from hubdesk.domain.spreadsheet import records_csv
@@ -351,11 +351,52 @@ def cmd_caseload_load(args: argparse.Namespace) -> int:
         return 1
     store = _open(args)
     try:
-        new, changed, same = store.load_caseload(people, _now())
+        result = store.load_caseload(people, _now())
     except ValidationError as exc:
         print(f"Nothing loaded: {'; '.join(f'{k}: {v}' for k, v in field_errors(exc).items())}", file=sys.stderr)
         return 1
-    print(f"Loaded {len(people)} rows: {new} new, {changed} changed, {same} unchanged.")
+    print(
+        f"Loaded {len(people)} rows: {result.new} new, {result.changed} changed, {result.same} unchanged"
+        + (
+            f", {result.conflicts} edited at a desk since the last load: kept as conflicts, not overwritten "
+            "(hubdesk-central conflicts list)."
+            if result.conflicts
+            else "."
+        )
+    )
+    return 1 if result.conflicts else 0
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    problems = _open(args).feed_problems()
+    if not problems:
+        print("Every item in the change feed is one desks can read.")
+        return 0
+    for p in problems:
+        print(f"{p['seq']:>10}  {p['kind']:<16} {p['record_id'][:40]:<40}  {p['reason']}")
+    print(f"{len(problems)} unreadable: desks set them aside; remove each with `hubdesk-central quarantine drop SEQ`.")
+    return 1
+
+
+def cmd_quarantine_drop(args: argparse.Namespace) -> int:
+    store = _open(args)
+    failed = 0
+    for seq in args.seq:
+        if store.drop_feed_item(seq):
+            print(f"Removed feed item {seq}.")
+        else:
+            print(f"Feed item {seq} is not an unreadable one (see quarantine list): kept", file=sys.stderr)
+            failed += 1
+    return 1 if failed else 0
+
+
+def cmd_person_transfer(args: argparse.Namespace) -> int:
+    try:
+        body = _open(args).transfer_person(args.person, args.hub, _now())
+    except CentralError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+    print(f"Moved {body.get('case_id') or body['id']} to hub {args.hub} (version {body['version']}).")
     return 0
 
 
@@ -529,6 +570,20 @@ def parser() -> argparse.ArgumentParser:
     cl.add_argument("file")
     cl.set_defaults(func=cmd_caseload_load)
 
+    q = sub.add_parser("quarantine", help="Change-feed items desks cannot read (they set them aside)")
+    qsub = q.add_subparsers(dest="action", required=True)
+    qsub.add_parser("list", parents=[db], help="List unreadable feed items").set_defaults(func=cmd_quarantine_list)
+    qd = qsub.add_parser("drop", parents=[db], help="Remove unreadable feed items by their number")
+    qd.add_argument("seq", type=int, nargs="+")
+    qd.set_defaults(func=cmd_quarantine_drop)
+
+    pe = sub.add_parser("person", help="A young person's record, as the central admin")
+    pesub = pe.add_subparsers(dest="action", required=True)
+    pt = pesub.add_parser("transfer", parents=[db], help="Move a young person to another hub")
+    pt.add_argument("person", help="case id (or the record id of a walk-in)")
+    pt.add_argument("hub", help="the hub code they move to")
+    pt.set_defaults(func=cmd_person_transfer)
+
     r = sub.add_parser("reference", help="Hubs, users and roles, codes, payment categories and limits")
     rsub = r.add_subparsers(dest="action", required=True)
     rs = rsub.add_parser("set", parents=[db], help="Replace reference data from a JSON file")
@@ -577,7 +632,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    if args.func is cmd_serve:
+        return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("hubdesk-central: stopped; nothing was half-applied", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last guard: one line, no traceback, no data
+        print(f"hubdesk-central: unexpected error ({type(exc).__name__}); nothing was half-applied", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ from sync_helpers import CENTRAL_REFERENCE, PASSPHRASE, LiveServer, enrol_device
 
 from hubcentral.storage import CentralStore
 from hubdesk.domain.ids import uuid7
-from hubdesk.domain.models import Contact, Person
+from hubdesk.domain.models import Contact, EmergencyPayment, Person
 from hubdesk.store.store import Store
 from hubdesk.sync.client import SyncClient
 
@@ -209,6 +209,121 @@ def bench_idle(kind: str, tmp: Path, n: int) -> dict:
         eng.drop()
 
 
+def bench_working_set(kind: str, tmp: Path, own: int, other: int, events: int) -> dict:
+    """Issue 9: a new Dewsbury desk's first pull of its working set (`own` Dewsbury people in
+    full, `other` No. 11 people cut to what duty needs, `events` of 90 busy days recorded at
+    another Dewsbury desk), then a sync with nothing to do on that desk (median of 7)."""
+    now = datetime.now(UTC)
+    eng = Engine(kind, tmp)
+    central = CentralStore.open(eng.db)
+    central.set_reference(CENTRAL_REFERENCE, now)
+    people = [
+        {
+            "case_id": f"KC-{hub}-{i}",
+            "first_name": "Casey",
+            "last_name": "Testperson",
+            "date_of_birth": "2005-05-05",
+            "hub_code": hub,
+            "allocated_pa": "sam" if hub == "DEW" else "omar",
+            "contact": {"phone": "07700 900000", "address": "1 Synthetic Street"},
+            "alerts": [{"kind": "risk", "text": "Synthetic alert"}],
+        }
+        for hub, n in (("DEW", own), ("N11", other))
+        for i in range(n)
+    ]
+    central.load_caseload(people, now)
+    server = LiveServer(eng.db).start()
+    try:
+        busy = make_store(tmp / f"ws-a-{kind}", "DEW", "sam")
+        enrol_device(busy, server, central)
+        dew = [p["id"] for p in central.records("person") if p["hub_code"] == "DEW"]
+        items = []
+        for i in range(events):
+            at = now - timedelta(minutes=6 * (i + 1))  # 20,000 events: the last 83 days
+            person_id = dew[i % len(dew)]
+            if i % 4 == 3:
+                kind_, record = (
+                    "payment",
+                    EmergencyPayment(
+                        receipt_no=f"DEW-1-{i:06d}",
+                        person_id=person_id,
+                        hub_code="DEW",
+                        category="gas",
+                        amount_pence=1500,
+                        method="cash",
+                        reason="Synthetic bench top-up",
+                        recorded_by="sam",
+                        recorded_at=at,
+                        status="approved",
+                        authorised_by="sam",
+                        authorised_at=at,
+                    ),
+                )
+            else:
+                kind_, record = (
+                    "contact",
+                    Contact(
+                        person_id=person_id,
+                        hub_code="DEW",
+                        contact_type="drop_in" if i % 2 else "phone",
+                        recorded_by="sam",
+                        started_at=at,
+                        ended_at=at + timedelta(minutes=20) if i % 2 else None,
+                        recorded_at=at,
+                        seen=bool(i % 2),
+                        purposes=("money",),
+                        summary=f"Synthetic bench visit {i}",
+                    ),
+                )
+            body = json.loads(record.model_dump_json())
+            items.append(
+                {
+                    "id": uuid7(),
+                    "seq": i + 1,
+                    "kind": kind_,
+                    "record_id": body["id"],
+                    "body": body,
+                    "created_at": at.isoformat(),
+                }
+            )
+        with SyncClient(busy) as c:
+            for start in range(0, len(items), 500):
+                c.request("POST", "/v1/push", {"hub_code": "DEW", "items": items[start : start + 500]})
+        busy.lock()
+        fresh = make_store(tmp / f"ws-b-{kind}", "DEW", "nadia", device_no=2)
+        enrol_device(fresh, server, central)
+        t = time.perf_counter()
+        with SyncClient(fresh) as c:
+            report = c.sync()
+        first = time.perf_counter() - t
+        held = {
+            "people": fresh.count("people"),
+            "contacts": fresh.count("contacts"),
+            "payments": fresh.count("payments"),
+        }
+        assert held == {"people": own + other, "contacts": events - events // 4, "payments": events // 4}, held
+        assert report.set_aside == 0
+        times = []
+        for _ in range(7):
+            t = time.perf_counter()
+            with SyncClient(fresh) as c:
+                idle = c.sync()
+            times.append(time.perf_counter() - t)
+            assert idle.pushed == 0 and idle.pulled == 0
+        fresh.lock()
+        return {
+            "first_s": first,
+            "pulled": report.pulled,
+            "round_trips": report.round_trips,
+            "idle_median_ms": statistics.median(times) * 1000,
+            "idle_max_ms": max(times) * 1000,
+        }
+    finally:
+        server.stop()
+        central.close()
+        eng.drop()
+
+
 class Timed(httpx.HTTPTransport):
     def __init__(self, sink: list[float]) -> None:
         super().__init__(verify=False)
@@ -283,7 +398,9 @@ def bench_many(kind: str, tmp: Path, devices: int, each: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke run")
-    parser.add_argument("--only", choices=("push", "idle", "many"), default=None, help="run one benchmark")
+    parser.add_argument(
+        "--only", choices=("push", "idle", "many", "working-set"), default=None, help="run one benchmark"
+    )
     args = parser.parse_args()
     n, idle_n, devices, each = (1000, 20_000, 4, 100) if args.quick else (10_000, 500_000, 20, 1000)
     engines = ["sqlite"] + (["postgresql"] if pg_url() else [])
@@ -303,6 +420,14 @@ def main() -> int:
             print(
                 f"[{kind}] nothing to do on {r['records']} records: median {r['median_ms']:.0f} ms, "
                 f"max {r['max_ms']:.0f} ms {'OK' if r['median_ms'] < 200 else 'OVER TARGET'}",
+                flush=True,
+            )
+        for kind in engines if args.only in (None, "working-set") else []:
+            sizes = (500, 500, 2000) if args.quick else (5000, 5000, 20_000)
+            r = bench_working_set(kind, tmp, *sizes)
+            print(
+                f"[{kind}] first pull of a working set {sizes}: {r['first_s']:.2f} s ({r['pulled']} changes, "
+                f"{r['round_trips']} round trips); nothing to do: median {r['idle_median_ms']:.0f} ms",
                 flush=True,
             )
         for kind in engines if args.only in (None, "many") else []:

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sync_helpers import LiveServer, day_of_records, device_records
+from sync_helpers import LiveServer, day_of_records, device_records, enrol_device, make_store
 
 from hubcentral import cli
 from hubcentral.storage import CentralStore
@@ -112,8 +112,11 @@ def test_reference_changes_reach_the_device(device: Store, server: LiveServer, t
 
 
 def test_two_devices_interleaved_with_an_edit_conflict(
-    device: Store, second_device: Store, server: LiveServer, central: CentralStore, tmp_path: Path
+    device: Store, server: LiveServer, central: CentralStore, tmp_path: Path
 ) -> None:
+    # Two desks of the young person's own hub: only they may edit them (issue 9).
+    second_device = make_store(tmp_path / "dew2", "DEW", "nadia", device_no=2)
+    enrol_device(second_device, server, central)
     csv = tmp_path / "caseload.csv"
     csv.write_text("case_id,first_name,last_name,date_of_birth,hub_code\nKC-2001,Orla,Testperson,2006-01-01,DEW\n")
     assert cli.main(["--db", server.db, "caseload", "load", str(csv)]) == 0
@@ -136,7 +139,7 @@ def test_two_devices_interleaved_with_an_edit_conflict(
     dew.sync()
     n11.sync()
 
-    # Dewsbury pushed first and won; No. 11's edit is kept with both sides, on the desk and centrally.
+    # The first desk pushed first and won; the second's edit is kept with both sides, on the desk and centrally.
     assert central.person_by_case_id("KC-2001")["preferred_name"] == "Orla-D"
     [kept] = sync_state.conflicts(second_device)
     assert json.loads(kept["local_body"])["preferred_name"] == "Orla-N"

@@ -19,6 +19,7 @@ from hubdesk.domain.money import MoneyError, format_pence, parse_pounds
 from hubdesk.domain.rules import check_authorisation
 from hubdesk.messages import Saved
 from hubdesk.store.errors import StoreError
+from hubdesk.store.working_set import recent_payments_warning
 from hubdesk.widgets.fields import Field
 from hubdesk.widgets.money import MoneyInput
 from hubdesk.widgets.people import age_text, band_text
@@ -67,6 +68,10 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         alerts = alert_lines(person)
         if alerts:
             yield Static("\n".join(alerts), classes="alerts", markup=False)
+        # Said before the PA saves: emergency payments in the last 7 days, at either hub.
+        recent = recent_payments_warning(store, self.person_id, store.clock())
+        if recent:
+            yield Static(recent, classes="alerts", markup=False, id="recent-payments")
         with VerticalScroll(id="payment-form"):
             with Horizontal(classes="row"):
                 yield Field(

@@ -255,4 +255,21 @@ def m006_attendance_amends(db: Database) -> None:
     )
 
 
+@migrations()
+def m007_working_set(db: Database) -> None:
+    """What the desk pulls beyond the caseload (issue 9): which other desk recorded each of
+    the hub's events, each young person's recent activity at every hub, and pulled items
+    set aside because this desk could not read them (the feed never wedges)."""
+    db.executescript(
+        """
+        CREATE TABLE record_desks (record_id TEXT PRIMARY KEY, desk TEXT NOT NULL);
+        CREATE TABLE person_activity (person_id TEXT PRIMARY KEY, body TEXT NOT NULL);
+        CREATE TABLE pulled_aside (
+            seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL,
+            reason TEXT NOT NULL, set_aside_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 LATEST = [m.name for m in migrations._migrations][-1]

@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from pydantic import ValidationError
 
 from hubdesk.domain.ids import uuid7
 from hubdesk.domain.models import Person, User
+from hubdesk.store import working_set
 from hubdesk.store.store import OutboxItem, Store, _iso
 
 # Outbox states; what the desk shows for each.
@@ -327,16 +331,28 @@ class PullTally:
     people: int = 0
     skipped: int = 0
     reference: int = 0
+    events: int = 0
+    set_aside: int = 0
 
 
-def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, database_id: str = "") -> PullTally:
+def apply_changes(
+    store: Store,
+    changes: Sequence[Any],
+    new_cursor: int,
+    database_id: str = "",
+    unreadable: Sequence[tuple[int, str, str, str]] = (),
+) -> PullTally:
     """Apply one pulled page and store the cursor that covers it, in one transaction.
 
     Never deletes: a person the device has edited and not yet sent is left alone (the
-    edit goes up next time and the service keeps both sides if they clash).
+    edit goes up next time and the service keeps both sides if they clash). A change this
+    desk cannot read, and the `unreadable` ones the client could not even parse ((seq,
+    kind, record id, reason)), are set aside with the reason and the rest applied: one bad
+    item never stops a desk's pull.
     """
     tally = PullTally()
     ids = [c.record_id for c in changes if c.kind == "person"]
+    touched: set[str] = set()
     with store._save() as now:
         seq = store._audit(now, "sync", "pull", None, f"{len(changes)} changes to cursor {new_cursor}")
         local: dict[str, tuple[int, str]] = {}
@@ -356,22 +372,56 @@ def apply_changes(store: Store, changes: Sequence[Any], new_cursor: int, databas
                 )
             )
         for change in changes:
-            if change.kind == "person":
-                if _apply_person(store, change.body, seq, local, unsent):
-                    tally.people += 1
+            try:
+                if change.kind == "person":
+                    if _apply_person(store, change.body, seq, local, unsent):
+                        tally.people += 1
+                    else:
+                        tally.skipped += 1
+                elif change.kind == "reference":
+                    _apply_reference(store, change.body, now)
+                    tally.reference += 1
+                elif change.kind == "handover_note":
+                    _apply_handover(store, change.body, now)
+                elif change.kind == "summary":
+                    working_set.put_summary(store, change.record_id, _summary_json(change.body))
+                elif change.kind in working_set.PULLED_MODELS:
+                    record = working_set.PULLED_MODELS[change.kind].model_validate(change.body)
+                    if working_set.put_event(store, change.kind, record, change.desk, seq, touched):
+                        tally.events += 1
                 else:
-                    tally.skipped += 1
-            elif change.kind == "reference":
-                _apply_reference(store, change.body, now)
-                tally.reference += 1
-            elif change.kind == "handover_note":
-                _apply_handover(store, change.body, now)
+                    raise working_set.NotHeld(f"{change.kind} is not a kind this desk knows: update hubdesk")
+            except ValidationError as exc:
+                fields = ", ".join(".".join(str(p) for p in e["loc"]) or "record" for e in exc.errors()[:5])
+                working_set.set_aside(store, change.seq, change.kind, change.record_id, f"not readable: {fields}", now)
+                tally.set_aside += 1
+            except (ValueError, KeyError, TypeError) as exc:
+                reason = str(exc) if isinstance(exc, working_set.NotHeld) else f"not readable ({type(exc).__name__})"
+                working_set.set_aside(store, change.seq, change.kind, change.record_id, reason, now)
+                tally.set_aside += 1
+        for item_seq, kind, record_id, reason in unreadable:
+            working_set.set_aside(store, item_seq, kind, record_id, reason, now)
+            tally.set_aside += 1
+        if touched:
+            store.refresh_contact_summary(sorted(touched))
         _put(store, K_CURSOR, str(new_cursor))
         if database_id:
             _put(store, K_DATABASE, database_id)
     if tally.people:
         store._person_index = None  # rebuilt on the next search
     return tally
+
+
+def _summary_json(body: dict[str, Any]) -> str:
+    """A young person's activity summary, checked: ids, times, amounts and codes only."""
+    for payment in body.get("payments", []):
+        if not isinstance(payment["amount_pence"], int) or not isinstance(payment["id"], str):
+            raise TypeError("payment")
+        datetime.fromisoformat(payment["at"])
+    last = body.get("last_contact")
+    if last is not None:
+        datetime.fromisoformat(last["at"])
+    return json.dumps({"person_id": body["person_id"], "last_contact": last, "payments": body.get("payments", [])})
 
 
 def _apply_handover(store: Store, body: dict[str, Any], now: Any) -> None:

@@ -34,6 +34,7 @@ from hubdesk.sync.protocol import (
     PREFIX,
     AuditPage,
     AuditPushResponse,
+    Change,
     ChangesPage,
     EnrolRequest,
     EnrolResponse,
@@ -42,6 +43,7 @@ from hubdesk.sync.protocol import (
     PushItem,
     PushRequest,
     PushResponse,
+    RawChangesPage,
     b64,
     sign_headers,
     unb64,
@@ -83,6 +85,8 @@ class SyncReport:
     conflicts: int = 0
     quarantined: int = 0
     pulled: int = 0
+    events: int = 0
+    set_aside: int = 0
     people: int = 0
     cursor: int = 0
     batches: int = 0
@@ -96,7 +100,7 @@ class SyncReport:
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.conflicts or self.quarantined or self.audit_problems)
+        return bool(self.conflicts or self.quarantined or self.set_aside or self.audit_problems)
 
     @property
     def exit_code(self) -> int:
@@ -106,7 +110,8 @@ class SyncReport:
         return (
             f"Sent {self.pushed} ({self.accepted} new, {self.already_had} already there, "
             f"{self.conflicts} conflicts, {self.quarantined} quarantined); "
-            f"received {self.pulled} changes ({self.people} people updated)."
+            f"received {self.pulled} changes ({self.people} people updated)"
+            + (f"; {self.set_aside} set aside unread (see the sync screen)." if self.set_aside else ".")
         )
 
 
@@ -388,7 +393,7 @@ class SyncClient:
         while True:
             response = self.request("GET", f"{PREFIX}/changes", params={"since": since, "limit": page_size})
             try:
-                page = ChangesPage.model_validate_json(response.content)
+                page, unreadable = read_page(response.content)
             except ValidationError:
                 raise SyncError("The service sent changes this desk cannot read; nothing was applied") from None
             known = sync_state.get(self.store, sync_state.K_DATABASE)
@@ -402,15 +407,10 @@ class SyncClient:
             if page.reset:
                 report.reset = True
                 report.notes.append("The service did not know this desk's place; fetched everything again")
-            try:
-                tally = sync_state.apply_changes(self.store, page.changes, page.cursor, page.database_id)
-            except ValidationError:
-                first = page.changes[0].seq if page.changes else since
-                raise SyncError(
-                    f"A change from the service (number {first} or a later one) is not one this desk can read; "
-                    "nothing of that page was applied. Update hubdesk, then sync again."
-                ) from None
-            report.pulled += len(page.changes)
+            tally = sync_state.apply_changes(self.store, page.changes, page.cursor, page.database_id, unreadable)
+            report.pulled += len(page.changes) + len(unreadable)
+            report.set_aside += tally.set_aside
+            report.events += tally.events
             report.people += tally.people
             report.pages += 1
             since = page.cursor
@@ -474,6 +474,26 @@ def _retry_after(response: httpx.Response) -> float:
         return float(response.headers.get("retry-after", "0"))
     except ValueError:
         return 0.0
+
+
+def read_page(content: bytes) -> tuple[ChangesPage, list[tuple[int, str, str, str]]]:
+    """A pulled page, each change checked on its own: the readable ones, and (seq, kind,
+    record id, reason) for each one this desk cannot read, to set aside."""
+    raw = RawChangesPage.model_validate_json(content)
+    changes: list[Change] = []
+    unreadable: list[tuple[int, str, str, str]] = []
+    for n, item in enumerate(raw.changes):
+        try:
+            changes.append(Change.model_validate(item))
+        except ValidationError as exc:
+            data = item if isinstance(item, dict) else {}
+            seq = data.get("seq") if isinstance(data.get("seq"), int) else -(n + 1)
+            fields = ", ".join(".".join(str(p) for p in e["loc"]) or "change" for e in exc.errors()[:5])
+            unreadable.append(
+                (seq, str(data.get("kind", "?"))[:40], str(data.get("record_id", "?"))[:64], f"not readable: {fields}")
+            )
+    page = ChangesPage(changes=changes, cursor=raw.cursor, more=raw.more, reset=raw.reset, database_id=raw.database_id)
+    return page, unreadable
 
 
 def _detail(response: httpx.Response) -> str:

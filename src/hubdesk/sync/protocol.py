@@ -13,7 +13,7 @@ import hashlib
 import json
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -36,6 +36,7 @@ MAX_SKEW_SECONDS = 300
 MAX_BATCH = 500
 PAGE_SIZE = 500
 MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_INT64 = 2**63 - 1  # the central databases' BIGINT: a larger number is refused, never stored
 
 H_DEVICE = "x-hubdesk-device"
 H_USER = "x-hubdesk-user"
@@ -141,7 +142,7 @@ class EnrolResponse(Message):
 
 class PushItem(Message):
     id: OutboxId = Field(description="The outbox row's UUIDv7; applied at most once")
-    seq: int = Field(ge=1, description="The device's change number")
+    seq: int = Field(ge=1, le=MAX_INT64, description="The device's change number")
     kind: Kind
     record_id: Annotated[str, Field(min_length=1, max_length=64)]
     body: dict[str, Any]
@@ -183,7 +184,7 @@ class AuditItem(Message):
     logins only, never personal data. `prev_mac` is the MAC of the entry before (all
     zeros for the first), so the service can check that the chain it holds continues."""
 
-    seq: int = Field(ge=1)
+    seq: int = Field(ge=1, le=MAX_INT64)
     at: Annotated[str, Field(max_length=40)]
     actor: Annotated[str, Field(max_length=40)]
     action: Annotated[str, Field(max_length=40)]
@@ -233,6 +234,9 @@ class CentralReference(Message):
     contact_purposes: tuple[ContactPurpose, ...] = ()
     payment_categories: tuple[PaymentCategory, ...] = ()
     example: bool = False
+    retention_days: int = Field(
+        90, ge=1, le=3650, description="How many days of its hub's events a desk holds (the working set)"
+    )
 
     def device_reference(self) -> ReferenceData:
         return ReferenceData(
@@ -244,11 +248,88 @@ class CentralReference(Message):
         )
 
 
+# What the feed carries: people and reference data to every desk; a hub's events to its desks;
+# each young person's recent-activity summary to every desk.
+FEED_KINDS = (
+    "person",
+    "reference",
+    "summary",
+    "contact",
+    "payment",
+    "payment_decision",
+    "reversal",
+    "session",
+    "attendance",
+    "handover_note",
+)
+# Of another hub's young person a desk holds only what duty needs to find and help them
+# safely: never their contact details, notes or voice (DESIGN.md, "Working sets and trust").
+OTHER_HUB_PERSON_FIELDS = frozenset(
+    {
+        "id",
+        "case_id",
+        "first_name",
+        "last_name",
+        "preferred_name",
+        "date_of_birth",
+        "approx_age",
+        "hub_code",
+        "allocated_pa",
+        "alerts",
+        "walk_in",
+        "needs_matching",
+        "version",
+    }
+)
+
+
+def other_hub_person(body: dict[str, Any]) -> dict[str, Any]:
+    """A person as a desk of another hub receives them."""
+    return {k: v for k, v in body.items() if k in OTHER_HUB_PERSON_FIELDS}
+
+
 class Change(Message):
     seq: int
-    kind: Literal["person", "reference", "handover_note"]
+    kind: Kind = Field(description=f"One of {', '.join(FEED_KINDS)}; a desk sets aside a kind it does not know")
     record_id: str
     body: dict[str, Any]
+    desk: str = Field("", description="For a hub's events: the desk that recorded it")
+
+
+class RecentPayment(Message):
+    id: str
+    at: AwareDatetime
+    amount_pence: int
+    category: str
+    hub_code: str
+
+
+class LastContact(Message):
+    at: AwareDatetime
+    contact_type: str
+    hub_code: str
+
+
+class PersonSummary(Message):
+    """A young person's recent activity at every hub: their last contact, and the payments of
+    the last 30 days (a desk shows the last 7). Ids, times, amounts and codes only."""
+
+    person_id: str
+    last_contact: LastContact | None = None
+    payments: list[RecentPayment] = []
+
+
+class RawChangesPage(BaseModel):
+    """A page as a desk first reads it: each change is checked on its own, so one it cannot
+    read is set aside and the rest applied (the feed never wedges)."""
+
+    model_config = ConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    changes: list[Any]
+    cursor: int
+    more: bool
+    reset: bool = False
+    database_id: str = ""
 
 
 class ChangesPage(Message):

@@ -8,8 +8,8 @@ from typing import Any
 
 from hubcentral.storage.common import Device, iso
 from hubcentral.storage.engine import Engine, Tx
-from hubcentral.storage.schema import SCHEMA
-from hubdesk.sync.protocol import canonical_json, content_hash
+from hubcentral.storage.schema import ADDED_COLUMNS, SCHEMA
+from hubdesk.sync.protocol import CentralReference, canonical_json, content_hash
 
 
 class StoreBase:
@@ -23,6 +23,17 @@ class StoreBase:
             for statement in ddl.split(";"):
                 if statement.strip():
                     tx.execute(statement)
+        for table, column, kind in ADDED_COLUMNS:
+            try:
+                with self.engine.transaction(write=False) as tx:
+                    tx.execute(f"SELECT {column} FROM {table} WHERE 1 = 0")
+            except Exception:  # the column is missing: a database made before it existed
+                with self.engine.transaction(write=True) as tx:
+                    tx.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+    def _reference(self, tx: Tx) -> CentralReference | None:
+        row = tx.one("SELECT body FROM reference WHERE key = 'current'")
+        return CentralReference.model_validate_json(row[0]) if row else None
 
     def _device(self, tx: Tx, device_id: str) -> Device | None:
         row = tx.one(
@@ -50,10 +61,13 @@ class StoreBase:
         )
         return self._change(tx, "person", body["id"], body, now)
 
-    def _change(self, tx: Tx, kind: str, record_id: str, body: dict[str, Any], now: datetime) -> int:
+    def _change(
+        self, tx: Tx, kind: str, record_id: str, body: dict[str, Any], now: datetime, hub_code: str | None = None
+    ) -> int:
+        """Append to the feed: to every desk (hub_code None) or to the desks of one hub."""
         row = tx.one(
-            "INSERT INTO changes(kind, record_id, body, at) VALUES (?, ?, ?, ?) RETURNING seq",
-            [kind, record_id, canonical_json(body), iso(now)],
+            "INSERT INTO changes(kind, record_id, body, at, hub_code) VALUES (?, ?, ?, ?, ?) RETURNING seq",
+            [kind, record_id, canonical_json(body), iso(now), hub_code],
         )
         assert row is not None
         return int(row[0])

@@ -4,29 +4,55 @@ from __future__ import annotations
 
 import json
 from contextlib import nullcontext
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from hubcentral.storage.base import StoreBase
 from hubcentral.storage.common import IMMUTABLE, MODELS, Device, iso
 from hubcentral.storage.engine import Tx
+from hubcentral.storage.trust import check_actors, check_decision, check_payment
+from hubdesk.domain.day import HandoverNote
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.ids import uuid7
-from hubdesk.sync.protocol import ItemResult, ItemStatus, PushItem, canonical_json, content_hash
+from hubdesk.domain.models import EmergencyPayment, PaymentDecision, Person
+from hubdesk.sync.protocol import CentralReference, ItemResult, ItemStatus, PushItem, canonical_json, content_hash
 
-FED_EVENTS = frozenset({"handover_note"})
+FED_EVENTS = frozenset({"contact", "payment", "payment_decision", "reversal", "session", "attendance", "handover_note"})
+"""The events a hub's desks share: each goes into the feed for the desks of its hub."""
+EVENT_TIME = ("started_at", "starts_at", "recorded_at", "decided_at", "written_at")
+FEED_INSERT = "INSERT INTO changes(kind, record_id, body, at, hub_code, desk, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
+SUMMARY_DAYS = 30  # payments kept in a person's activity summary; desks show the last 7 days
+
+
+def desk_name(device: Device) -> str:
+    return device.label or f"desk {device.device_id[:8]}"
+
+
+def event_time(body: dict[str, Any], default: str) -> str:
+    """When an event happened (for the retention window), in the service's spelling."""
+    for field in EVENT_TIME:
+        value = body.get(field)
+        if isinstance(value, str):
+            try:
+                return iso(datetime.fromisoformat(value))
+            except ValueError:
+                break
+    return default
 
 
 class _Batch:
     """One push batch's view of the records it touches, and the rows it writes at the end."""
 
-    def __init__(self, records: dict[tuple[str, str], tuple]) -> None:
+    def __init__(self, records: dict[tuple[str, str], tuple], reference: CentralReference | None) -> None:
         self.records = records
+        self.reference = reference
         self.inserts: dict[tuple[str, str], list[Any]] = {}
         self.updates: dict[tuple[str, str], list[Any]] = {}
         self.received: list[list[Any]] = []
+        self.fed: list[list[Any]] = []
+        self.activity: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
 
     def put(
         self,
@@ -38,6 +64,7 @@ class _Batch:
         digest: str,
         body: str,
         at: str,
+        desk: str = "",
     ) -> None:
         held = key in self.records
         self.records[key] = (version, digest, body, hub)
@@ -45,19 +72,21 @@ class _Batch:
             self.inserts[key] = [key[0], key[1], version, hub, device_id, outbox_id, digest, body, at]
         else:
             self.updates[key] = [version, hub, device_id, outbox_id, digest, body, at, key[0], key[1]]
+        if key[0] in FED_EVENTS:
+            # What one desk records reaches the hub's other desks at their next sync.
+            data = json.loads(body)
+            self.fed.append([key[0], key[1], body, event_time(data, at), hub, desk, device_id])
+            if key[0] in ("contact", "payment", "reversal"):
+                self.activity.setdefault(str(data.get("person_id") or ""), []).append((key[0], data, hub or ""))
 
-    def flush(self, tx: Tx) -> None:
+    def flush(self, tx: Tx, now: datetime) -> None:
         tx.executemany(
             "INSERT INTO records(kind, record_id, version, hub_code, device_id, outbox_id, content_hash, body, "
             "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             list(self.inserts.values()),
         )
-        # A handover note is for the next duty at its hub, whichever desk they unlock:
-        # it goes into the change feed that every desk pulls.
-        tx.executemany(
-            "INSERT INTO changes(kind, record_id, body, at) VALUES (?, ?, ?, ?)",
-            [[row[0], row[1], row[7], row[8]] for row in self.inserts.values() if row[0] in FED_EVENTS],
-        )
+        tx.executemany(FEED_INSERT, self.fed)
+        self._summaries(tx, now)
         tx.executemany(
             "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "
             "body = ?, received_at = ? WHERE kind = ? AND record_id = ?",
@@ -69,8 +98,83 @@ class _Batch:
             self.received,
         )
 
+    def _summaries(self, tx: Tx, now: datetime) -> None:
+        """Each young person's recent activity (last contact; payments of the last 30 days), for
+        the desks of every hub: the other hub's desks see this, never the records themselves."""
+        people = sorted(p for p in self.activity if p)
+        held: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(people), 500):
+            chunk = people[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for person_id, body in tx.all(
+                f"SELECT person_id, body FROM person_activity WHERE person_id IN ({marks})", chunk
+            ):
+                held[person_id] = json.loads(body)
+        keep_from = iso(now - timedelta(days=SUMMARY_DAYS))
+        rows, fed = [], []
+        for person_id in people:
+            summary = held.get(person_id) or {"person_id": person_id, "last_contact": None, "payments": []}
+            for kind, data, hub in self.activity[person_id]:
+                if kind == "contact":
+                    at = event_time(data, "")
+                    last = summary["last_contact"]
+                    if at and (last is None or at >= last["at"]):
+                        summary["last_contact"] = {"at": at, "contact_type": data.get("contact_type"), "hub_code": hub}
+                elif kind == "payment" and data.get("status") != "declined":
+                    summary["payments"].append(
+                        {
+                            "id": data.get("id"),
+                            "at": event_time(data, iso(now)),
+                            "amount_pence": data.get("amount_pence"),
+                            "category": data.get("category"),
+                            "hub_code": hub,
+                        }
+                    )
+                elif kind == "reversal":
+                    summary["payments"] = [p for p in summary["payments"] if p["id"] != data.get("payment_id")]
+            summary["payments"] = sorted(
+                (p for p in summary["payments"] if p["at"] >= keep_from), key=lambda p: p["at"]
+            )
+            text = canonical_json(summary)
+            rows.append([person_id, text])
+            fed.append(["summary", person_id, text, iso(now), None, "", None])
+        tx.executemany(
+            "INSERT INTO person_activity(person_id, body) VALUES (?, ?) "
+            "ON CONFLICT(person_id) DO UPDATE SET body = excluded.body",
+            rows,
+        )
+        # A summary supersedes the person's earlier ones: the feed keeps only the latest.
+        for start in range(0, len(people), 500):
+            chunk = people[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            tx.execute(f"DELETE FROM changes WHERE kind = 'summary' AND record_id IN ({marks})", chunk)
+        tx.executemany(FEED_INSERT, fed)
+
+
+def _refused(item: PushItem, code: int, reason: str) -> ItemResult:
+    return ItemResult(id=item.id, status=ItemStatus.REJECTED, code=code, reason=reason)
+
+
+# A kind that hangs on another record: (the parent's kind, the field naming it).
+PARENTS: dict[str, tuple[str, str]] = {
+    "payment_decision": ("payment", "payment_id"),
+    "reversal": ("payment", "payment_id"),
+    "attendance": ("session", "session_id"),
+}
+# Kinds the service keeps without a central model but puts in the feed: checked in full.
+FED_MODELS: dict[str, type[BaseModel]] = {"handover_note": HandoverNote}
+
 
 class PushMixin(StoreBase):
+    def _mark_desk_edit(self, tx: Tx, person_id: str, version: int, device_id: str, now: datetime) -> None:
+        """Remember that a desk changed this person since the caseload was last loaded."""
+        tx.execute(
+            "INSERT INTO desk_edits(person_id, version, device_id, at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(person_id) DO UPDATE SET version = excluded.version, device_id = excluded.device_id, "
+            "at = excluded.at",
+            [person_id, version, device_id, iso(now)],
+        )
+
     def push(self, device: Device, user: str, items: list[PushItem], now: datetime) -> tuple[list[ItemResult], int]:
         """Apply a batch: each outbox id at most once, whatever is resent or sent at once.
 
@@ -82,7 +186,7 @@ class PushMixin(StoreBase):
         conflicted: set[tuple[str, str]] = set()
         with self.engine.transaction(write=True) as tx:
             seen = self._received(tx, [item.id for item in items])
-            batch = _Batch(self._held_records(tx, items))
+            batch = _Batch(self._held_records(tx, items), self._reference(tx))
             for item in items:
                 follows = (item.kind, item.record_id) in conflicted
                 # Built on an edit of this batch that conflicted: it conflicts too.
@@ -90,7 +194,7 @@ class PushMixin(StoreBase):
                 if result.status is ItemStatus.CONFLICT:
                     conflicted.add((item.kind, item.record_id))
                 results.append(result)
-            batch.flush(tx)
+            batch.flush(tx, now)
             head = int((tx.one("SELECT max(seq) FROM changes") or [0])[0] or 0)
         return results, head
 
@@ -116,10 +220,9 @@ class PushMixin(StoreBase):
             if item.kind == "person":
                 continue
             wanted.add((item.kind, item.record_id))
-            for parent_kind, field in (("payment", "payment_id"), ("session", "session_id")):
-                parent = item.body.get(field)
-                if isinstance(parent, str) and item.kind in ("payment_decision", "attendance"):
-                    wanted.add((parent_kind, parent))
+            parent = PARENTS.get(item.kind)
+            if parent is not None and isinstance(item.body.get(parent[1]), str):
+                wanted.add((parent[0], item.body[parent[1]]))
         ids = sorted({record_id for _, record_id in wanted})
         found: dict[tuple[str, str], tuple] = {}
         for start in range(0, len(ids), 500):
@@ -224,22 +327,34 @@ class PushMixin(StoreBase):
             return ItemResult(
                 id=item.id, status=ItemStatus.REJECTED, code=422, reason="record_id does not match the record's id"
             )
-        hub = getattr(record, "hub_code", None)
-        if hub is None and item.kind in ("payment_decision", "attendance"):
-            parent_key = (
-                ("payment", record.payment_id) if item.kind == "payment_decision" else ("session", record.session_id)  # type: ignore[attr-defined]
-            )
-            parent = batch.records.get(parent_key)
-            hub = parent[3] if parent else None
-        if item.kind != "person" and hub is not None and hub != device.hub_code:
-            return ItemResult(
-                id=item.id,
-                status=ItemStatus.REJECTED,
-                code=403,
-                reason=f"The record is for hub {hub}; this device is enrolled at {device.hub_code}",
-            )
         if item.kind == "person":
-            return self._apply_person(tx, device, item, digest, now)
+            return self._apply_person(tx, device, item, record, digest, now)  # type: ignore[arg-type]
+        hub = getattr(record, "hub_code", None)
+        parent_body: dict[str, Any] | None = None
+        if item.kind in PARENTS:
+            # A decision, reversal or attendance hangs on a record this service holds, of this hub.
+            parent_kind, field = PARENTS[item.kind]
+            parent = batch.records.get((parent_kind, getattr(record, field)))
+            if parent is None:
+                return _refused(
+                    item, 403, f"Its {parent_kind} {getattr(record, field)} is not held by the central record"
+                )
+            if parent[3] != device.hub_code:
+                return _refused(
+                    item, 403, f"Its {parent_kind} is for hub {parent[3]}; this device is enrolled at {device.hub_code}"
+                )
+            hub = hub or parent[3]
+            parent_body = json.loads(parent[2])
+        if hub != device.hub_code:
+            return _refused(item, 403, f"The record is for hub {hub}; this device is enrolled at {device.hub_code}")
+        why = check_actors(batch.reference, item.kind, record, device.hub_code)
+        if why is None and isinstance(record, EmergencyPayment):
+            why = check_payment(batch.reference, record, device.hub_code)
+        if why is None and isinstance(record, PaymentDecision):
+            assert parent_body is not None
+            why = check_decision(batch.reference, record, EmergencyPayment.model_validate(parent_body), device.hub_code)
+        if why:
+            return _refused(item, 403, why)
         version = int(getattr(record, "version", 1))
         key = (item.kind, item.record_id)
         row = batch.records.get(key)
@@ -257,17 +372,31 @@ class PushMixin(StoreBase):
                 )
             if version <= row[0]:
                 return self._conflict(tx, device, item, json.loads(row[2]), now)
-        batch.put(key, version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now))
+        batch.put(
+            key, version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now), desk_name(device)
+        )
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
     def _apply_event(self, device: Device, item: PushItem, digest: str, now: datetime, batch: _Batch) -> ItemResult:
-        """A kind this service has no model for: kept as an immutable event, hub checked."""
+        """A kind this service has no model for: kept as an immutable event, hub checked.
+        A kind that other desks pull is validated in full first: the feed never carries
+        what a desk cannot read."""
+        fed = FED_MODELS.get(item.kind)
+        if fed is not None:
+            try:
+                record = fed.model_validate(item.body)
+            except ValidationError as exc:
+                fields = "; ".join(f"{k or 'record'}: {v}" for k, v in field_errors(exc).items())
+                return _refused(item, 422, f"Not a valid {item.kind}: {fields}")
+            why = check_actors(batch.reference, item.kind, record, device.hub_code)
+            if why:
+                return _refused(item, 403, why)
         if item.body.get("id") != item.record_id:
             return ItemResult(
                 id=item.id, status=ItemStatus.REJECTED, code=422, reason="record_id does not match the record's id"
             )
         hub = item.body.get("hub_code")
-        if hub is not None and hub != device.hub_code:
+        if (hub is not None or fed is not None) and hub != device.hub_code:
             return ItemResult(
                 id=item.id,
                 status=ItemStatus.REJECTED,
@@ -287,15 +416,35 @@ class PushMixin(StoreBase):
                 code=409,
                 reason="A different record with this id is already held",
             )
-        batch.put(key, 1, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now))
+        batch.put(
+            key, 1, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now), desk_name(device)
+        )
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
-    def _apply_person(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime) -> ItemResult:
-        """A person edit is accepted only on top of the version it was made against."""
-        version = int(item.body.get("version", 1))
-        row = tx.one("SELECT version, content_hash, body FROM people WHERE id = ?", [item.record_id])
+    def _apply_person(
+        self, tx: Tx, device: Device, item: PushItem, person: Person, digest: str, now: datetime
+    ) -> ItemResult:
+        """A person is changed only by a desk of their hub (moves between hubs are the central
+        admin's), and an edit is accepted only on top of the version it was made against."""
+        version = person.version
+        row = tx.one("SELECT version, content_hash, body, hub_code FROM people WHERE id = ?", [item.record_id])
+        if row is not None and row[3] != device.hub_code:
+            return _refused(
+                item,
+                403,
+                f"This young person belongs to hub {row[3]}; only a desk there may change them "
+                "(moves between hubs are the central admin's: hubdesk-central person transfer)",
+            )
+        if person.hub_code != device.hub_code:
+            return _refused(
+                item,
+                403,
+                f"The record puts this young person at hub {person.hub_code}; a desk at {device.hub_code} "
+                "may not move anyone between hubs (the central admin may: hubdesk-central person transfer)",
+            )
         if row is None or row[0] == version - 1:
             self._put_person(tx, item.body, now)
+            self._mark_desk_edit(tx, person.id, version, device.device_id, now)
             return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
         if row[1] == digest:
             return ItemResult(id=item.id, status=ItemStatus.ALREADY_HAD, code=200, reason="The record was already held")
@@ -339,8 +488,9 @@ class PushMixin(StoreBase):
         content = open_sealed(env, device_public_key=unb64(device.public_key), service_key=self.bundle_key())
         if content.hub_code != device.hub_code:
             raise BundleError(f"The device is enrolled at hub {device.hub_code}, not {content.hub_code}: refused")
-        if not self.active_user(env.user):
-            raise BundleError(f"User {env.user} is not an active user in the central reference data")
+        why = self.user_refusal(env.user, device.hub_code)
+        if why:
+            raise BundleError(why)
         tally = {status.value: 0 for status in ItemStatus}
         for start in range(0, len(content.items), MAX_BATCH):
             results, _ = self.push(device, env.user, content.items[start : start + MAX_BATCH], now)

@@ -32,8 +32,9 @@ CREATE TABLE IF NOT EXISTS people (
 );
 CREATE TABLE IF NOT EXISTS changes (
     seq {serial}, kind TEXT NOT NULL, record_id TEXT NOT NULL, body TEXT NOT NULL,
-    at TEXT NOT NULL
+    at TEXT NOT NULL, hub_code TEXT, desk TEXT, device_id TEXT
 );
+CREATE INDEX IF NOT EXISTS changes_record ON changes(record_id);
 CREATE TABLE IF NOT EXISTS conflicts (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL, device_id TEXT NOT NULL,
     outbox_id TEXT NOT NULL, local_body TEXT NOT NULL, remote_body TEXT NOT NULL,
@@ -51,5 +52,17 @@ CREATE TABLE IF NOT EXISTS audit_refusals (
     device_id TEXT NOT NULL, seq BIGINT NOT NULL, offered_mac TEXT NOT NULL, offered_hash TEXT NOT NULL,
     reason TEXT NOT NULL, acting_user TEXT NOT NULL, refused_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS person_activity (
+    person_id TEXT PRIMARY KEY, body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS desk_edits (
+    person_id TEXT PRIMARY KEY, version BIGINT NOT NULL, device_id TEXT NOT NULL, at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS caseload_loads (
+    case_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, content_hash TEXT NOT NULL, loaded_at TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS audit_refusals_device ON audit_refusals(device_id, seq);
 """
+
+# Columns added after a database was first made: (table, column, type).
+ADDED_COLUMNS = (("changes", "hub_code", "TEXT"), ("changes", "desk", "TEXT"), ("changes", "device_id", "TEXT"))

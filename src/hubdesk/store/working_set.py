@@ -1,0 +1,303 @@
+"""The desk's working set from the central record: the hub's events recorded at its other
+desks, young people's recent-activity summaries, and pulled items set aside unread.
+
+Writes run inside the caller's save (one pulled page is one transaction, with its cursor);
+the pulled events go into the same tables as the desk's own, so every screen that reads the
+hub's day shows them, and `record_desks` says which desk recorded each.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from hubdesk.domain.models import (
+    Attendance,
+    Contact,
+    DropInSession,
+    EmergencyPayment,
+    PaymentDecision,
+    Reversal,
+)
+from hubdesk.domain.money import format_pence
+from hubdesk.store.store import Store, _iso
+
+PULLED_MODELS: dict[str, Any] = {
+    "contact": Contact,
+    "payment": EmergencyPayment,
+    "payment_decision": PaymentDecision,
+    "reversal": Reversal,
+    "session": DropInSession,
+    "attendance": Attendance,
+}
+RECENT_PAYMENT_DAYS = 7
+
+
+class NotHeld(ValueError):
+    """A pulled record hangs on one this desk does not hold (set aside, with this reason)."""
+
+
+def _held(store: Store, table: str, record_id: str | None) -> bool:
+    return record_id is None or bool(store._rows(f"SELECT 1 FROM {table} WHERE id = ?", [record_id]))
+
+
+def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, touched: set[str]) -> bool:
+    """Keep one of the hub's events recorded at another desk; False if already held.
+    `touched` collects the people whose contact summary needs recomputing."""
+    body = record.model_dump_json()
+    if kind == "contact":
+        c: Contact = record
+        if _held(store, "contacts", c.id):
+            return False
+        if not _held(store, "people", c.person_id):
+            raise NotHeld("its young person is not held on this desk")
+        if c.amends and not _held(store, "contacts", c.amends):
+            raise NotHeld("the version it amends is not held on this desk")
+        store.db.execute(
+            "INSERT INTO contacts(id, contact_id, version, amends, person_id, hub_code, contact_type, "
+            "started_at, ended_at, recorded_at, recorded_by, body, audit_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                c.id,
+                c.contact_id,
+                c.version,
+                c.amends,
+                c.person_id,
+                c.hub_code,
+                c.contact_type.value,
+                _iso(c.started_at),
+                _iso(c.ended_at) if c.ended_at else None,
+                _iso(c.recorded_at),
+                c.recorded_by,
+                body,
+                audit_seq,
+            ],
+        )
+        touched.add(c.person_id)
+    elif kind == "payment":
+        p: EmergencyPayment = record
+        if _held(store, "payments", p.id):
+            return False
+        if not _held(store, "people", p.person_id):
+            raise NotHeld("its young person is not held on this desk")
+        store.db.execute(
+            "INSERT INTO payments(id, receipt_no, person_id, hub_code, category, method, amount_pence, "
+            "status, recorded_at, body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                p.id,
+                p.receipt_no,
+                p.person_id,
+                p.hub_code,
+                p.category,
+                p.method.value,
+                p.amount_pence,
+                p.status.value,
+                _iso(p.recorded_at),
+                body,
+                audit_seq,
+            ],
+        )
+    elif kind == "payment_decision":
+        d: PaymentDecision = record
+        if _held(store, "payment_decisions", d.id):
+            return False
+        if not _held(store, "payments", d.payment_id):
+            raise NotHeld("its payment is not held on this desk")
+        store.db.execute(
+            "INSERT OR IGNORE INTO payment_decisions(id, payment_id, decision, decided_at, body, audit_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [d.id, d.payment_id, d.decision.value, _iso(d.decided_at), body, audit_seq],
+        )
+    elif kind == "reversal":
+        r: Reversal = record
+        if _held(store, "reversals", r.id):
+            return False
+        if not _held(store, "payments", r.payment_id):
+            raise NotHeld("its payment is not held on this desk")
+        store.db.execute(
+            "INSERT OR IGNORE INTO reversals(id, payment_id, hub_code, recorded_at, body, audit_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [r.id, r.payment_id, r.hub_code, _iso(r.recorded_at), body, audit_seq],
+        )
+    elif kind == "session":
+        s: DropInSession = record
+        held = store._rows("SELECT version FROM sessions WHERE id = ?", [s.id])
+        if held and held[0][0] >= s.version:
+            return False
+        store.db.execute(
+            "INSERT INTO sessions(id, version, hub_code, session_type, starts_at, closed_at, body, audit_seq) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+            "closed_at = excluded.closed_at, body = excluded.body, audit_seq = excluded.audit_seq",
+            [
+                s.id,
+                s.version,
+                s.hub_code,
+                s.session_type,
+                _iso(s.starts_at),
+                _iso(s.closed_at) if s.closed_at else None,
+                body,
+                audit_seq,
+            ],
+        )
+    elif kind == "attendance":
+        a: Attendance = record
+        if _held(store, "attendance", a.id):
+            return False
+        if not _held(store, "sessions", a.session_id):
+            raise NotHeld("its session is not held on this desk")
+        if not _held(store, "people", a.person_id):
+            raise NotHeld("its young person is not held on this desk")
+        if a.amends and not _held(store, "attendance", a.amends):
+            raise NotHeld("the line it corrects is not held on this desk")
+        store.db.execute(
+            "INSERT INTO attendance(id, session_id, person_id, kind, body, audit_seq, amends) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [a.id, a.session_id, a.person_id, a.kind.value, body, audit_seq, a.amends],
+        )
+    else:
+        raise ValueError(f"{kind} is not a kind of event this desk keeps")
+    if desk:
+        store.db.execute("INSERT OR REPLACE INTO record_desks(record_id, desk) VALUES (?, ?)", [record.id, desk])
+    return True
+
+
+def put_summary(store: Store, person_id: str, body: str) -> None:
+    store.db.execute(
+        "INSERT INTO person_activity(person_id, body) VALUES (?, ?) "
+        "ON CONFLICT(person_id) DO UPDATE SET body = excluded.body",
+        [person_id, body],
+    )
+
+
+def set_aside(store: Store, seq: int, kind: str, record_id: str, reason: str, now: datetime) -> None:
+    """Keep a pulled item this desk could not read: its place, kind, id and why (no content)."""
+    store.db.execute(
+        "INSERT OR REPLACE INTO pulled_aside(seq, kind, record_id, reason, set_aside_at) VALUES (?, ?, ?, ?, ?)",
+        [seq, kind[:40], record_id[:64], reason[:300], _iso(now)],
+    )
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+def set_aside_items(store: Store, limit: int = 500) -> list[tuple[int, str, str, str, str]]:
+    """(feed seq, kind, record id, reason, when) of pulled items set aside, newest first."""
+    return [
+        tuple(r)  # type: ignore[misc]
+        for r in store._rows(
+            "SELECT seq, kind, record_id, reason, set_aside_at FROM pulled_aside ORDER BY seq DESC LIMIT ?", [limit]
+        )
+    ]
+
+
+def recorded_at_desk(store: Store, record_ids: list[str]) -> dict[str, str]:
+    """Which other desk recorded each of these records (records made here are absent)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(record_ids), 500):
+        chunk = record_ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(store._rows(f"SELECT record_id, desk FROM record_desks WHERE record_id IN ({marks})", list(chunk)))
+    return found
+
+
+@dataclass(frozen=True)
+class RecentPayment:
+    id: str
+    at: str
+    amount_pence: int
+    category: str
+    hub_code: str
+
+
+@dataclass(frozen=True)
+class ActivitySummary:
+    """What a desk knows of a young person's recent activity at every hub."""
+
+    last_contact_at: str | None
+    last_contact_type: str | None
+    last_contact_hub: str | None
+    payments: tuple[RecentPayment, ...]
+
+
+def activity(store: Store, person_id: str, now: datetime, days: int = RECENT_PAYMENT_DAYS) -> ActivitySummary:
+    """The last contact and the payments of the last `days` days, at this hub (from this
+    store) and at every other hub (from the central record's summary), each payment once;
+    reversed and declined payments left out."""
+    since = _iso(now - timedelta(days=days))
+    rows = store._rows("SELECT body FROM person_activity WHERE person_id = ?", [person_id])
+    summary: dict[str, Any] = json.loads(rows[0][0]) if rows else {}
+    payments: dict[str, RecentPayment] = {}
+    for p in summary.get("payments", []):
+        at = _iso(datetime.fromisoformat(p["at"]))
+        if at >= since:
+            payments[p["id"]] = RecentPayment(p["id"], at, p["amount_pence"], p["category"], p["hub_code"])
+    for pid, at, amount, category, hub in store._rows(
+        "SELECT p.id, p.recorded_at, p.amount_pence, p.category, p.hub_code FROM payments p "
+        "WHERE p.person_id = ? AND p.recorded_at >= ? AND p.status != 'declined' "
+        "AND NOT EXISTS (SELECT 1 FROM reversals r WHERE r.payment_id = p.id) "
+        "AND NOT EXISTS (SELECT 1 FROM payment_decisions d WHERE d.payment_id = p.id AND d.decision = 'declined')",
+        [person_id, since],
+    ):
+        payments[pid] = RecentPayment(pid, at, amount, category, hub)
+    last = summary.get("last_contact") or {}
+    local = store._rows(
+        "SELECT started_at, contact_type, hub_code FROM contacts WHERE person_id = ? ORDER BY started_at DESC LIMIT 1",
+        [person_id],
+    )
+    last_at = _iso(datetime.fromisoformat(last["at"])) if last.get("at") else None
+    if local and (last_at is None or local[0][0] >= last_at):
+        last_at, last_type, last_hub = local[0]
+    else:
+        last_type, last_hub = last.get("contact_type"), last.get("hub_code")
+    return ActivitySummary(
+        last_contact_at=last_at,
+        last_contact_type=last_type,
+        last_contact_hub=last_hub,
+        payments=tuple(sorted(payments.values(), key=lambda p: p.at, reverse=True)),
+    )
+
+
+def recent_payments_warning(store: Store, person_id: str, now: datetime) -> str | None:
+    """What the payment form says before a PA saves, when the young person had emergency
+    payments in the last 7 days at either hub: "1 emergency payment in the last 7 days:
+    £30.00 gas top-up, at Dewsbury"."""
+    recent = activity(store, person_id, now).payments
+    if not recent:
+        return None
+    categories = {c.code: c.name for c in store.reference(include_retired=True).payment_categories}
+    hubs = {h.code: h.name for h in store.reference(include_retired=True).hubs}
+    total = sum(p.amount_pence for p in recent)
+    count = f"{len(recent)} emergency payment{'s' if len(recent) != 1 else ''} in the last {RECENT_PAYMENT_DAYS} days"
+    each = "; ".join(
+        f"{format_pence(p.amount_pence)} {categories.get(p.category, p.category).lower()}, "
+        f"at {_hub_short(hubs.get(p.hub_code, p.hub_code))}"
+        for p in recent[:5]
+    )
+    more = f" (and {len(recent) - 5} more)" if len(recent) > 5 else ""
+    head = f"{count} (total {format_pence(total)})" if len(recent) > 1 else count
+    return f"{head}: {each}{more}"
+
+
+def _hub_short(name: str) -> str:
+    """'Dewsbury hub' reads 'at Dewsbury'."""
+    return name[: -len(" hub")] if name.lower().endswith(" hub") else name
+
+
+def activity_lines(store: Store, person_id: str, now: datetime) -> list[str]:
+    """The person screen's lines on recent activity at every hub: the last contact (when,
+    type, which hub) and the payments of the last 7 days (count, total, categories)."""
+    seen = activity(store, person_id, now)
+    hubs = {h.code: h.name for h in store.reference(include_retired=True).hubs}
+    lines = []
+    if seen.last_contact_at:
+        at = datetime.fromisoformat(seen.last_contact_at).astimezone(ZoneInfo("Europe/London"))
+        kind = (seen.last_contact_type or "contact").replace("_", " ")
+        hub = _hub_short(hubs.get(seen.last_contact_hub or "", seen.last_contact_hub or "?"))
+        lines.append(f"Last contact: {at:%-d %b %Y %H:%M}, {kind}, at {hub}")
+    warning = recent_payments_warning(store, person_id, now)
+    if warning:
+        lines.append(warning[:1].upper() + warning[1:])
+    return lines
