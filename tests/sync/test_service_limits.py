@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sync_helpers import LiveServer, walk_in
 
+from hubcentral import cli
 from hubcentral.storage import CentralStore
 from hubdesk.store import sync_state
 from hubdesk.store.store import Store
-from hubdesk.sync.protocol import H_TIME, sign_headers
+from hubdesk.sync.bundle import BundleContent, seal
+from hubdesk.sync.protocol import H_TIME, PushItem, sign_headers, unb64
 
 TOO_BIG = 2**63
 BIGGEST = 2**63 - 1
@@ -117,6 +120,39 @@ def test_since_out_of_range_is_422(device: Store, server: LiveServer, path: str,
     r = signed(server, device, "GET", f"{path}?since={since}")
     assert r.status_code == 422 and "since" in r.json()["detail"]
     assert signed(server, device, "GET", f"{path}?since={BIGGEST}").status_code == 200
+
+
+def test_a_bundle_with_a_number_out_of_range_is_refused_in_one_line(
+    tmp_path: Path, device: Store, central: CentralStore, central_db: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The carried bundle goes round the HTTP checks: its items are checked on opening."""
+    walk_in(device, 3)
+    [item] = device.outbox(limit=1)
+    huge = PushItem.model_construct(
+        id=item.id,
+        seq=TOO_BIG,
+        kind=item.kind,
+        record_id=item.record_id,
+        body=json.loads(item.body),
+        created_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
+    )
+    bundle = tmp_path / "day.bundle"
+    bundle.write_bytes(
+        seal(
+            BundleContent.model_construct(hub_code="DEW", items=[huge]),
+            device_id=device.meta("device_id"),
+            user="sam",
+            device_key=Ed25519PrivateKey.from_private_bytes(
+                bytes.fromhex(sync_state.get(device, sync_state.K_KEY) or "")
+            ),
+            service_key=unb64(sync_state.get(device, sync_state.K_BUNDLE_KEY) or ""),
+        )
+    )
+    before = held(central)
+    assert cli.main(["--db", central_db, "import-bundle", str(bundle)]) == 2
+    err = capsys.readouterr().err
+    assert "not valid" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert held(central) == before
 
 
 def test_a_time_header_out_of_range_is_401_not_500(device: Store, server: LiveServer) -> None:
