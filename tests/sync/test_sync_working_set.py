@@ -256,3 +256,23 @@ async def test_desk_b_person_screen_shows_desk_as_visit_and_payment(recorded: Hu
         details = str(screen.query_one("#person-details", Static).render())
         assert "Last contact: 23 Nov 2026" in details
         assert "1 emergency payment in the last 7 days: £15.00 gas top-up, at Dewsbury" in details
+
+
+async def test_the_sync_screen_shows_what_was_set_aside(recorded: Hubs) -> None:
+    """After the poisoned items: desk B's sync screen lists them with their reasons."""
+    from textual.widgets import DataTable
+
+    from hubdesk.app import make_app
+    from hubdesk.screens.sync import SyncScreen
+    from tests.ui.deskpilot import SIZE, unlock
+
+    app = make_app(Path(recorded.desk_b.data_dir), clock=lambda: NOW, idle_minutes=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, "nadia")
+        app.push_screen(SyncScreen())
+        await pilot.pause()
+        await pilot.pause()
+        table = app.screen.query_one("#set-aside", DataTable)
+        assert table.display and table.row_count == 3
+        reasons = " ".join(str(table.get_row_at(i)[2]) for i in range(3))
+        assert "not a kind this desk knows" in reasons and "not readable" in reasons

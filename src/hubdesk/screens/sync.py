@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 
 from hubdesk.domain.models import when
 from hubdesk.store import desk as desk_queries
-from hubdesk.store import sync_state
+from hubdesk.store import sync_state, working_set
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.people import plain
 from hubdesk.widgets.status import SyncStatus, SyncView
@@ -116,11 +116,18 @@ class SyncScreen(DeskBase[None]):
         yield DataTable(id="quarantined", cursor_type="row")
         yield Label("Conflicts to settle (enter shows both sides)", classes="section-title")
         yield DataTable(id="conflicts", cursor_type="row")
+        yield Label(
+            "Set aside from the central record: this desk could not read them; the rest was applied",
+            classes="section-title",
+            id="set-aside-title",
+        )
+        yield DataTable(id="set-aside", cursor_type="row")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#quarantined", DataTable).add_columns("Record", "Queued", "Tries", "Why it was refused")
         self.query_one("#conflicts", DataTable).add_columns("Record", "Kind", "Found")
+        self.query_one("#set-aside", DataTable).add_columns("Number", "Kind", "Why", "Set aside")
         self.watch(self.app, "sync_view", self._view_changed, init=False)
         self.refresh_data()
 
@@ -167,6 +174,13 @@ class SyncScreen(DeskBase[None]):
                 _when_text(conflict["detected_at"]),
                 key=conflict["id"],
             )
+        aside = working_set.set_aside_items(store)
+        table = self.query_one("#set-aside", DataTable)
+        table.clear()
+        for seq, kind, _record_id, reason, at in aside:
+            table.add_row(str(seq), KIND_LABEL.get(kind, plain(kind)), plain(reason), _when_text(at), key=str(seq))
+        # Shown only when there is something: most days there is nothing to set aside.
+        table.display = self.query_one("#set-aside-title", Label).display = bool(aside)
 
     def _key(self, table_id: str) -> str | None:
         table = self.query_one(table_id, DataTable)

@@ -354,6 +354,7 @@ def apply_changes(
     ids = [c.record_id for c in changes if c.kind == "person"]
     touched: set[str] = set()
     with store._save() as now:
+        index = working_set.PageIndex(store, changes)
         seq = store._audit(now, "sync", "pull", None, f"{len(changes)} changes to cursor {new_cursor}")
         local: dict[str, tuple[int, str]] = {}
         unsent: set[str] = set()
@@ -376,6 +377,7 @@ def apply_changes(
                 if change.kind == "person":
                     if _apply_person(store, change.body, seq, local, unsent):
                         tally.people += 1
+                        index.add("people", change.record_id)
                     else:
                         tally.skipped += 1
                 elif change.kind == "reference":
@@ -387,7 +389,7 @@ def apply_changes(
                     working_set.put_summary(store, change.record_id, _summary_json(change.body))
                 elif change.kind in working_set.PULLED_MODELS:
                     record = working_set.PULLED_MODELS[change.kind].model_validate(change.body)
-                    if working_set.put_event(store, change.kind, record, change.desk, seq, touched):
+                    if working_set.put_event(store, change.kind, record, change.desk, seq, touched, index):
                         tally.events += 1
                 else:
                     raise working_set.NotHeld(f"{change.kind} is not a kind this desk knows: update hubdesk")
@@ -402,6 +404,7 @@ def apply_changes(
         for item_seq, kind, record_id, reason in unreadable:
             working_set.set_aside(store, item_seq, kind, record_id, reason, now)
             tally.set_aside += 1
+        index.flush(store)
         if touched:
             store.refresh_contact_summary(sorted(touched))
         _put(store, K_CURSOR, str(new_cursor))

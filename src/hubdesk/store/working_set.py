@@ -40,21 +40,83 @@ class NotHeld(ValueError):
     """A pulled record hangs on one this desk does not hold (set aside, with this reason)."""
 
 
-def _held(store: Store, table: str, record_id: str | None) -> bool:
-    return record_id is None or bool(store._rows(f"SELECT 1 FROM {table} WHERE id = ?", [record_id]))
+# Each pulled kind's table, and the (table, field) of what it hangs on.
+TABLES = {
+    "contact": "contacts",
+    "payment": "payments",
+    "payment_decision": "payment_decisions",
+    "reversal": "reversals",
+    "session": "sessions",
+    "attendance": "attendance",
+}
+PARENT_FIELDS = {
+    "person_id": "people",
+    "payment_id": "payments",
+    "session_id": "sessions",
+}
 
 
-def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, touched: set[str]) -> bool:
+class PageIndex:
+    """What of one pulled page's events, and of what they hang on, this desk already holds:
+    read in a few queries per page, not several per event; kept up to date as the page is
+    applied. Also collects which desk recorded each event, written once at the end."""
+
+    def __init__(self, store: Store, changes: Any) -> None:
+        wanted: dict[str, set[str]] = {}
+        for change in changes:
+            table = TABLES.get(change.kind)
+            if table is None:
+                continue
+            wanted.setdefault(table, set()).add(str(change.record_id))
+            body = change.body
+            for field, parent in PARENT_FIELDS.items():
+                if isinstance(body.get(field), str):
+                    wanted.setdefault(parent, set()).add(body[field])
+            if isinstance(body.get("amends"), str):
+                wanted[table].add(body["amends"])
+        self.held: dict[str, set[str]] = {}
+        self.session_versions: dict[str, int] = {}
+        for table, ids in wanted.items():
+            found: set[str] = set()
+            ordered = sorted(ids)
+            for start in range(0, len(ordered), 500):
+                chunk = ordered[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                if table == "sessions":
+                    rows = store._rows(f"SELECT id, version FROM sessions WHERE id IN ({marks})", chunk)
+                    self.session_versions.update((r[0], r[1]) for r in rows)
+                else:
+                    rows = store._rows(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)
+                found.update(r[0] for r in rows)
+            self.held[table] = found
+        self.desks: list[tuple[str, str]] = []
+
+    def has(self, table: str, record_id: str | None) -> bool:
+        return record_id is None or record_id in self.held.get(table, set())
+
+    def add(self, table: str, record_id: str) -> None:
+        self.held.setdefault(table, set()).add(record_id)
+
+    def flush(self, store: Store) -> None:
+        if self.desks:
+            store.db.conn.executemany("INSERT OR REPLACE INTO record_desks(record_id, desk) VALUES (?, ?)", self.desks)
+
+
+def put_event(
+    store: Store, kind: str, record: Any, desk: str, audit_seq: int, touched: set[str], index: PageIndex
+) -> bool:
     """Keep one of the hub's events recorded at another desk; False if already held.
     `touched` collects the people whose contact summary needs recomputing."""
+    _held = index.has
+    table = TABLES[kind]
     body = record.model_dump_json()
     if kind == "contact":
         c: Contact = record
-        if _held(store, "contacts", c.id):
+        if _held("contacts", c.id):
             return False
-        if not _held(store, "people", c.person_id):
+        if not _held("people", c.person_id):
             raise NotHeld("its young person is not held on this desk")
-        if c.amends and not _held(store, "contacts", c.amends):
+        if c.amends and not _held("contacts", c.amends):
             raise NotHeld("the version it amends is not held on this desk")
         store.db.execute(
             "INSERT INTO contacts(id, contact_id, version, amends, person_id, hub_code, contact_type, "
@@ -79,9 +141,9 @@ def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, t
         touched.add(c.person_id)
     elif kind == "payment":
         p: EmergencyPayment = record
-        if _held(store, "payments", p.id):
+        if _held("payments", p.id):
             return False
-        if not _held(store, "people", p.person_id):
+        if not _held("people", p.person_id):
             raise NotHeld("its young person is not held on this desk")
         store.db.execute(
             "INSERT INTO payments(id, receipt_no, person_id, hub_code, category, method, amount_pence, "
@@ -102,9 +164,9 @@ def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, t
         )
     elif kind == "payment_decision":
         d: PaymentDecision = record
-        if _held(store, "payment_decisions", d.id):
+        if _held("payment_decisions", d.id):
             return False
-        if not _held(store, "payments", d.payment_id):
+        if not _held("payments", d.payment_id):
             raise NotHeld("its payment is not held on this desk")
         store.db.execute(
             "INSERT OR IGNORE INTO payment_decisions(id, payment_id, decision, decided_at, body, audit_seq) "
@@ -113,9 +175,9 @@ def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, t
         )
     elif kind == "reversal":
         r: Reversal = record
-        if _held(store, "reversals", r.id):
+        if _held("reversals", r.id):
             return False
-        if not _held(store, "payments", r.payment_id):
+        if not _held("payments", r.payment_id):
             raise NotHeld("its payment is not held on this desk")
         store.db.execute(
             "INSERT OR IGNORE INTO reversals(id, payment_id, hub_code, recorded_at, body, audit_seq) "
@@ -124,9 +186,10 @@ def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, t
         )
     elif kind == "session":
         s: DropInSession = record
-        held = store._rows("SELECT version FROM sessions WHERE id = ?", [s.id])
-        if held and held[0][0] >= s.version:
+        held = index.session_versions.get(s.id)
+        if held is not None and held >= s.version:
             return False
+        index.session_versions[s.id] = s.version
         store.db.execute(
             "INSERT INTO sessions(id, version, hub_code, session_type, starts_at, closed_at, body, audit_seq) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
@@ -144,13 +207,13 @@ def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, t
         )
     elif kind == "attendance":
         a: Attendance = record
-        if _held(store, "attendance", a.id):
+        if _held("attendance", a.id):
             return False
-        if not _held(store, "sessions", a.session_id):
+        if not _held("sessions", a.session_id):
             raise NotHeld("its session is not held on this desk")
-        if not _held(store, "people", a.person_id):
+        if not _held("people", a.person_id):
             raise NotHeld("its young person is not held on this desk")
-        if a.amends and not _held(store, "attendance", a.amends):
+        if a.amends and not _held("attendance", a.amends):
             raise NotHeld("the line it corrects is not held on this desk")
         store.db.execute(
             "INSERT INTO attendance(id, session_id, person_id, kind, body, audit_seq, amends) "
@@ -159,8 +222,9 @@ def put_event(store: Store, kind: str, record: Any, desk: str, audit_seq: int, t
         )
     else:
         raise ValueError(f"{kind} is not a kind of event this desk keeps")
+    index.add(table, record.id)
     if desk:
-        store.db.execute("INSERT OR REPLACE INTO record_desks(record_id, desk) VALUES (?, ?)", [record.id, desk])
+        index.desks.append((record.id, desk))
     return True
 
 
