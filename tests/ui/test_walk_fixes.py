@@ -138,3 +138,28 @@ async def test_purposes_ticked_fast_are_the_ones_the_cursor_was_on(desk_app, sto
         await pilot.pause()
     [visit] = store.contacts_for_person(people["zeb"].id)
     assert visit.purposes == (codes[2],)
+
+
+# --- the walk-in box ------------------------------------------------------------------------------
+
+
+async def test_a_walk_in_typed_fast_lands_box_by_box(desk_app, store, people) -> None:
+    """Typed fast, "Ellie", enter, enter, "19", enter gave a first name "Ellie19" and no age."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("s", "n")
+        await pilot.pause()
+        await pilot.press("ctrl+s")  # Stay and play (the only type here), starting now
+        for _ in range(3):
+            await pilot.pause()
+        register = desk_app.screen
+        assert screen_name(desk_app) == "RegisterScreen"
+        await pilot.press("w")
+        await pilot.pause()
+        assert screen_name(desk_app) == "WalkInModal"
+        await burst(pilot, *"Ellie", "enter", "enter", *"19", "enter")
+        assert screen_name(desk_app) == "RegisterScreen"
+    [line] = store.attendance(register.session_id)
+    walk_in = store.get_person(line.person_id)
+    assert (walk_in.first_name, walk_in.last_name, walk_in.approx_age) == ("Ellie", None, 19)
+    assert walk_in.walk_in and walk_in.needs_matching

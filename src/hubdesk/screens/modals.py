@@ -7,6 +7,7 @@ from typing import ClassVar
 
 from pydantic import ValidationError
 from textual import on
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -128,6 +129,9 @@ class WalkInModal(ModalBase[Person | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="walkin.cancel", tooltip="Cancel"),
         Binding("ctrl+s", "save", "Add", id="walkin.save", tooltip="Add this walk-in"),
+        # Enter moves on here, in the app's queue: left to the box's Submitted message, what was
+        # typed straight after Enter landed in the box left ("Ellie", enter, enter, "19": "Ellie19").
+        Binding("enter", "next_box", show=False, priority=True, id="walkin.next", tooltip="Next box; on the age, add"),
     ]
 
     def __init__(self, first_name: str = "") -> None:
@@ -147,12 +151,15 @@ class WalkInModal(ModalBase[Person | None]):
             # A Static, not a Label: it wraps in the box at 80 columns instead of being cut.
             yield Static("ctrl+s adds them; they are marked for the central record to match.", classes="muted")
 
-    @on(Input.Submitted)
-    def _next(self, event: Input.Submitted) -> None:
-        if event.input.id == "approx_age":
-            self.action_save()
-        else:
-            self.focus_next()
+    def action_next_box(self) -> None:
+        focused = self.focused
+        if not isinstance(focused, Input) or focused.id == "approx_age":
+            raise SkipAction()  # the age box submits, after the keys typed into it
+        self.focus_next()
+
+    @on(Input.Submitted, "#approx_age")
+    def _submitted(self) -> None:
+        self.action_save()
 
     def action_save(self) -> None:
         age_text = self.query_one("#approx_age", Input).value
