@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from hubdesk.domain.models import head_count, when
 from hubdesk.store import day as day_store
 from hubdesk.store import desk as desk_queries
+from hubdesk.store import working_set
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.columns import Column, add_row, fit_columns, lay_out
 from hubdesk.widgets.people import alert_cell, duration, money_cell, plain, time_only
@@ -211,8 +212,10 @@ class DeskScreen(DeskBase[None]):
 
         table = self.query_one("#contacts", DataTable)
         table.clear()
+        # A contact another desk of this hub recorded says which desk.
+        other_desks = working_set.recorded_at_desk(store, [c.id for c in day.contacts])
         for contact in day.contacts:
-            flags = []
+            flags = [f"at {other_desks[contact.id]}"] if contact.id in other_desks else []
             if contact.in_building:
                 flags.append("in")
             if contact.safeguarding_concern:
