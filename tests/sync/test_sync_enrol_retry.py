@@ -86,6 +86,19 @@ def test_the_cli_says_not_enrolled_and_the_desk_keeps_syncing(
     sync_one(device)
 
 
+def test_the_cli_refuses_a_plain_http_address_that_is_not_this_machine(
+    device: Store, server: LiveServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = working_state(device)
+    port = server.url.rsplit(":", 1)[1]
+    args = argparse.Namespace(server=f"http://localhost.example.org:{port}", code=WRONG, label="", ca=None)
+    assert commands.run_enrol(args, device) == 2  # refused, not "unreachable, try again"
+    err = capsys.readouterr().err
+    assert "https://" in err and len(err.strip().splitlines()) == 1
+    assert working_state(device) == before
+    sync_one(device)
+
+
 # --- enrolling again -------------------------------------------------------------------------
 
 

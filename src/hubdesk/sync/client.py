@@ -77,6 +77,12 @@ class Unreachable(SyncError):
     exit_code = 3
 
 
+class BadAddress(SyncError):
+    """The service's address is not one to use: retrying the same will not help."""
+
+    exit_code = 2
+
+
 @dataclass
 class SyncReport:
     pushed: int = 0
@@ -519,19 +525,19 @@ def service_url(text: str) -> str:
         parts = urlsplit(raw)
         port = parts.port
     except ValueError:
-        raise SyncError("The service's address is not a valid URL: give e.g. https://records.example.gov.uk") from None
+        raise BadAddress("The service's address is not a valid URL: give e.g. https://records.example.gov.uk") from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
     if scheme not in ("https", "http") or not host:
-        raise SyncError("Give the service's address with https://, e.g. https://records.example.gov.uk")
+        raise BadAddress("Give the service's address with https://, e.g. https://records.example.gov.uk")
     if not _HOST_PORT.fullmatch(parts.netloc.rpartition("@")[2]):
-        raise SyncError("The service's address is not a valid URL: give e.g. https://records.example.gov.uk")
+        raise BadAddress("The service's address is not a valid URL: give e.g. https://records.example.gov.uk")
     if parts.username is not None or parts.password is not None:
-        raise SyncError("The service's address must not hold a user name or password")
+        raise BadAddress("The service's address must not hold a user name or password")
     if parts.query or parts.fragment:
-        raise SyncError("The service's address must not have a ?query or #fragment")
+        raise BadAddress("The service's address must not have a ?query or #fragment")
     if scheme == "http" and not is_loopback(host):
-        raise SyncError("Use an https:// address (plain http only for a service on this machine: 127.0.0.1, ::1)")
+        raise BadAddress("Use an https:// address (plain http only for a service on this machine: 127.0.0.1, ::1)")
     shown = f"[{host}]" if ":" in host else host
     default = 443 if scheme == "https" else 80
     netloc = shown if port in (None, default) else f"{shown}:{port}"
