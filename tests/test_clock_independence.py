@@ -70,5 +70,7 @@ def test_faketime_really_moves_the_clock(tmp_path: Path) -> None:
     """The check above means nothing if the clock did not move."""
     assert FAKETIME is not None
     code = "import datetime; print(datetime.date.today().isoformat())"
-    out = subprocess.run([FAKETIME, "-m", "2027-08-14 15:00:00", sys.executable, "-c", code], capture_output=True, text=True)
+    out = subprocess.run(
+        [FAKETIME, "-m", "2027-08-14 15:00:00", sys.executable, "-c", code], capture_output=True, text=True
+    )
     assert out.stdout.strip() == "2027-08-14"

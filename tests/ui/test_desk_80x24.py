@@ -53,7 +53,11 @@ async def test_desk_tables_keep_what_matters_at_80x24(desk_app, store, people, c
         )
     )
     store.record_payment(
-        person_id=people["kayden"].id, category="gas", amount_pence=2000, method=PaymentMethod.UTILITY_TOP_UP, reason="No gas"
+        person_id=people["kayden"].id,
+        category="gas",
+        amount_pence=2000,
+        method=PaymentMethod.UTILITY_TOP_UP,
+        reason="No gas",
     )
     async with desk_app.run_test(size=SMALL) as pilot:
         await unlock(pilot)
