@@ -163,3 +163,46 @@ async def test_a_walk_in_typed_fast_lands_box_by_box(desk_app, store, people) ->
     walk_in = store.get_person(line.person_id)
     assert (walk_in.first_name, walk_in.last_name, walk_in.approx_age) == ("Ellie", None, 19)
     assert walk_in.walk_in and walk_in.needs_matching
+
+
+# --- the voucher serial -------------------------------------------------------------------------
+
+
+async def test_a_voucher_serial_typed_straight_after_picking_voucher_lands_in_its_box(desk_app, store, people) -> None:
+    """The serial box was enabled only once the form handled the method's change, so Tab
+    straight after picking Voucher skipped it: the serial went into the reason."""
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await unlock(pilot)
+        await pilot.press("p", *"zeb", "enter")
+        for _ in range(3):
+            await pilot.pause()
+        form = desk_app.screen
+        assert screen_name(desk_app) == "PaymentFormScreen"
+        form.query_one("#category").value = "food-voucher"
+        form.query_one("#amount").value = "15.00"
+        form.query_one("#method").focus()
+        await pilot.pause()
+        form.query_one("#method").value = "voucher"  # as the list's enter does: the change is queued
+        await burst(pilot, "tab", *"V100201", "tab", *"food until Friday")
+        assert form.query_one("#voucher_serial").value == "V100201"
+        assert form.query_one("#reason").value == "food until Friday"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen_name(desk_app) == "DeskScreen"
+        # A serial on anything but a voucher is refused with a message, not dropped unseen.
+        await pilot.press("p", *"zeb", "enter")
+        for _ in range(3):
+            await pilot.pause()
+        form = desk_app.screen
+        form.query_one("#category").value = "travel"
+        form.query_one("#amount").value = "5.00"
+        form.query_one("#method").value = "cash"
+        form.query_one("#voucher_serial").value = "V100202"
+        form.query_one("#reason").value = "bus fare"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen_name(desk_app) == "PaymentFormScreen"
+        assert "serial" in form.query_one("#field-voucher_serial").error
+    [payment] = store.payments_for_person(people["zeb"].id)
+    assert payment.voucher_serial == "V100201" and payment.amount_pence == 1500

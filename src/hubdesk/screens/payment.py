@@ -90,7 +90,11 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
                     Select([(m.label, m.value) for m in PaymentMethod], id="method", prompt="Pick a method"),
                     name="method",
                 )
-                yield Field("Voucher serial", Input(id="voucher_serial", disabled=True), name="voucher_serial")
+                # Always open: enabled only once the method's change was handled, a Tab typed
+                # straight after picking Voucher skipped it and the serial went into the reason.
+                yield Field(
+                    "Voucher serial", Input(id="voucher_serial", placeholder="vouchers only"), name="voucher_serial"
+                )
             yield Field("Reason", Input(id="reason", placeholder="why it is needed today"), name="reason")
             yield Field(
                 "Young person's voice",
@@ -136,9 +140,8 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         except MoneyError as exc:
             errors["amount"] = str(exc)
             amount = 0
+        # A serial on another method is refused by the domain's rule, never dropped unseen.
         serial = self._text("voucher_serial").strip() or None
-        if method != PaymentMethod.VOUCHER.value:
-            serial = None
         user = store.user
         login = user.login if user else "recovery"
         try:
@@ -200,9 +203,6 @@ class PaymentFormScreen(FormState, DeskBase[str | None]):
         widget = getattr(event, "input", None) or getattr(event, "select", None)
         if not self.note_change(widget.id if widget is not None else None):
             return
-        if isinstance(event, Select.Changed) and event.select.id == "method":
-            serial = self.query_one("#voucher_serial", Input)
-            serial.disabled = event.value != PaymentMethod.VOUCHER.value
         if self.desk.store is None:
             return  # locked with typing still queued (ctrl+l on a busy laptop): checked at ctrl+s
         _, errors = self.build()
