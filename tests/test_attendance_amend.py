@@ -22,6 +22,7 @@ from hubdesk.store.errors import NotAllowed, StoreError, VersionConflict
 from hubdesk.store.store import Store
 from hubdesk.sync.protocol import ItemStatus, PushItem
 from store_helpers import chain_problems
+from tests.sync.sync_helpers import CENTRAL_REFERENCE
 
 TABLES = ("attendance", "audit", "outbox")
 
@@ -194,6 +195,8 @@ def test_the_central_record_accepts_an_amended_attendance(
     three = store.amend_attendance(five.id, children=3)
     off = store.amend_attendance(who.id, remove=True)
     central = CentralStore.open(str(tmp_path / "central.db"))
+    # The central record checks who acted against its reference data (issue 9).
+    central.set_reference(CENTRAL_REFERENCE, datetime(2026, 11, 25, 10, tzinfo=UTC))
     try:
         device = Device(store.meta("device_id"), "DEW", "key", "test desk", "2026-11-25", None, None)
         items = [

@@ -13,6 +13,7 @@ from hubcentral.storage import CentralStore
 from hubdesk.store import day as day_store
 from hubdesk.store.store import Store
 from hubdesk.sync.protocol import PushItem, b64
+from tests.sync.sync_helpers import CENTRAL_REFERENCE
 
 DAY = date(2026, 11, 24)
 
@@ -32,6 +33,8 @@ def test_day_records_are_accepted_once_and_resending_is_safe(store: Store, perso
     day_store.close_day(store, day=DAY)
 
     central = CentralStore.open(str(tmp_path / "central.db"))
+    # The central record checks who acted against its reference data (issue 9).
+    central.set_reference(CENTRAL_REFERENCE, datetime.now(UTC))
     try:
         now = datetime.now(UTC)
         code = central.make_enrolment_code("DEW", now + timedelta(hours=1), now)

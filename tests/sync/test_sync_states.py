@@ -86,17 +86,15 @@ def test_reachability_is_checked_at_most_once_a_minute(device: Store, server: Li
     assert reach.check(device, force=True) is True
 
 
-def test_a_change_the_desk_cannot_read_stops_cleanly(device: Store, server: LiveServer, central: CentralStore) -> None:
-    from hubdesk.sync.client import SyncError
+def test_a_change_the_desk_cannot_read_is_set_aside(device: Store, server: LiveServer, central: CentralStore) -> None:
+    """Issue 9: one unreadable change never stops a pull; it is set aside with its reason."""
+    from hubdesk.store import working_set
 
     with central.engine.transaction(write=True) as tx:
         tx.execute("INSERT INTO changes(kind, record_id, body, at) VALUES ('person', 'x', '{\"id\": \"x\"}', 'now')")
-    before = sync_state.cursor(device)
     with SyncClient(device) as client:
-        try:
-            client.sync()
-        except SyncError as exc:
-            assert "not one this desk can read" in str(exc)
-        else:
-            raise AssertionError("expected a SyncError")
-    assert sync_state.cursor(device) == before
+        report = client.sync()
+    assert report.set_aside == 1 and report.needs_attention
+    assert sync_state.cursor(device) == central.head()
+    [(_, kind, record_id, reason, _)] = working_set.set_aside_items(device)
+    assert (kind, record_id) == ("person", "x") and "not readable" in reason

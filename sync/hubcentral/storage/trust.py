@@ -33,7 +33,7 @@ def hub_user(reference: CentralReference | None, login: str | None, hub: str) ->
         return None, "The central record has no reference data yet: no user can act"
     user = next((u for u in reference.users if u.login == login), None)
     if user is None:
-        return None, f"User {login} is not in the central reference data"
+        return None, f"User {login} is not an active user in the central reference data (not listed)"
     if not user.active:
         return None, f"User {login} is not an active user in the central reference data"
     if user.hub_code is not None and user.hub_code != hub:
@@ -54,12 +54,12 @@ def check_actors(reference: CentralReference | None, kind: str, record: BaseMode
 
 
 def check_payment(reference: CentralReference | None, payment: EmergencyPayment, hub: str) -> str | None:
-    """A payment's category exists, and an approved one was authorised within the limits:
-    by its recorder within their limit and the category's, or by a duty manager within theirs."""
+    """An approved payment was authorised within the limits: by its recorder within their
+    limit and the category's, or by a duty manager within theirs. A category the central
+    record has since retired is no refusal (records made before never become unsendable):
+    then only the people's limits are checked."""
     assert reference is not None  # check_actors has refused already when there is none
     category = next((c for c in reference.payment_categories if c.code == payment.category), None)
-    if category is None:
-        return f"Payment category {payment.category} is not in the central reference data"
     if payment.status is not PaymentStatus.APPROVED:
         return None
     amount = format_pence(payment.amount_pence)
@@ -67,7 +67,7 @@ def check_payment(reference: CentralReference | None, payment: EmergencyPayment,
     if authoriser is None:
         return f"authorised_by: {why}"
     if payment.authorised_by == payment.recorded_by and authoriser.role not in APPROVER_ROLES:
-        if payment.amount_pence > category.limit_pence:
+        if category is not None and payment.amount_pence > category.limit_pence:
             return (
                 f"{amount} is over the {category.name} limit of {format_pence(category.limit_pence)}: "
                 "it needs a duty manager's approval"
