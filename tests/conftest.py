@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,6 +20,21 @@ from hubdesk.domain.models import (
 from hubdesk.store.store import Store
 
 PASSPHRASE = "correct horse battery"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """HUBDESK_TEST_MOVE_CLOCK=2027-03-28T00:50:00+00:00 runs the whole suite with the wall clock
+    moved there (ticking on), to prove no test depends on today's date. time-machine moves the
+    clock inside this process only, and keeps monotonic clocks, sleeps and timed waits true
+    (libfaketime breaks timed waits in threads, which the sync tests use); the clock-sensitive
+    modules are also run under libfaketime by tests/test_clock_independence.py."""
+    moved = os.environ.get("HUBDESK_TEST_MOVE_CLOCK")
+    if moved:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.fromisoformat(moved), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 @pytest.fixture(autouse=True)
