@@ -134,6 +134,12 @@ def test_a_visit_and_a_payment_at_desk_a_appear_at_desk_b(recorded: Hubs) -> Non
     assert set(desks) == {contact.id, payment.id}
     # Desk B's own sync state is clean: pulled records are not in its outbox.
     assert b.outbox_waiting() == 0
+    # The keeping-in-touch summary kept as the pull went equals one computed afresh.
+    from hubdesk.store.store import SUMMARY_SELECT
+
+    kept = b._rows("SELECT last_at, last_type, last_touch_at FROM person_contact_summary WHERE person_id = ?", [pid])
+    fresh = b._rows(f"SELECT {SUMMARY_SELECT} FROM people p WHERE p.id = ?", [pid])
+    assert kept == fresh
 
 
 def test_signing_out_at_desk_b_reaches_desk_a(recorded: Hubs) -> None:

@@ -138,7 +138,23 @@ def put_event(
                 audit_seq,
             ],
         )
-        touched.add(c.person_id)
+        if c.amends:
+            touched.add(c.person_id)  # an amendment may change what is latest: recomputed
+        else:
+            # A new contact can only move the person's latest contact forward: one cheap
+            # upsert instead of recomputing from every contact (the keeping-in-touch list).
+            in_touch = c.contact_type.value in ("phone", "video") or c.seen
+            started = _iso(c.started_at)
+            store.db.execute(
+                "INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT(person_id) DO UPDATE SET "
+                "last_type = CASE WHEN excluded.last_at >= coalesce(last_at, '') "
+                "THEN excluded.last_type ELSE last_type END, "
+                "last_at = max(coalesce(last_at, ''), excluded.last_at), "
+                "last_touch_at = CASE WHEN excluded.last_touch_at IS NULL THEN last_touch_at "
+                "ELSE max(coalesce(last_touch_at, ''), excluded.last_touch_at) END",
+                [c.person_id, started, c.contact_type.value, started if in_touch else None],
+            )
     elif kind == "payment":
         p: EmergencyPayment = record
         if _held("payments", p.id):
