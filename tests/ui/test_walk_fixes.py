@@ -206,3 +206,26 @@ async def test_a_voucher_serial_typed_straight_after_picking_voucher_lands_in_it
         assert "serial" in form.query_one("#field-voucher_serial").error
     [payment] = store.payments_for_person(people["zeb"].id)
     assert payment.voucher_serial == "V100201" and payment.amount_pence == 1500
+
+
+# --- the safeguarding section at 80x24 --------------------------------------------------------------
+
+
+async def test_ticking_safeguarding_at_80x24_brings_what_it_asks_for_into_view(desk_app, store, people) -> None:
+    """At 80x24 the section opened below the fold: the PA saw the tick, not what it requires."""
+    async with desk_app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await pilot.press("v", *"kayden", "enter")  # his alert box takes rows too
+        for _ in range(3):
+            await pilot.pause()
+        form = desk_app.screen
+        assert screen_name(desk_app) == "ContactFormScreen"
+        form.query_one("#concern").focus()
+        await pilot.pause()
+        await pilot.press("space")
+        for _ in range(4):
+            await pilot.pause()
+        scroller = form.query_one("#contact-form")
+        for name in ("sg_action", "sg_informed", "sg_manager"):
+            field = form.query_one(f"#field-{name}")
+            assert scroller.region.contains_region(field.region), (name, field.region, scroller.region)

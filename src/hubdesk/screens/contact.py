@@ -279,6 +279,9 @@ class ContactFormScreen(FormState, DeskBase[str | None]):
         typed = [f for f in self._SAFEGUARDING_FIELDS if self._text(f).strip()]
         if ticked or not typed:
             box.display = ticked
+            if ticked:
+                # At 80x24 it opens below the fold: bring into view what it asks for.
+                self.call_after_refresh(box.scroll_visible, animate=False)
             return
         from .modals import ConfirmModal
 
