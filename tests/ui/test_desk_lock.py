@@ -66,10 +66,13 @@ async def test_lock_now_and_activity_resets_idle(desk_app) -> None:
 async def test_idle_timer_locks_by_itself(store, people, data_dir, clock) -> None:
     from hubdesk.app import make_app
 
-    app = make_app(data_dir, clock=clock, idle_minutes=0.01)  # 0.6 s
+    app = make_app(data_dir, clock=clock, idle_minutes=5)
     async with app.run_test(size=SIZE) as pilot:
         await unlock(pilot)
         assert screen_name(app) == "DeskScreen"
+        # Shortened only now: with 0.6 s from the start, a slow unlock on a busy machine
+        # was itself long enough to lock the desk before the test saw it.
+        app.settings.idle_minutes = 0.01  # 0.6 s
         # The check runs each second; on a busy machine a tick can come late, so wait for it
         # (up to 10 s) rather than for a fixed time.
         for _ in range(50):

@@ -78,6 +78,11 @@ async def test_wrong_passphrase_says_so_and_slows_down(desk_app) -> None:
         assert "Wait 1 s" in str(desk_app.screen.query_one("#unlock-message").content)
         assert desk_app.screen.query_one("#passphrase").disabled
         assert desk_app.store is None
+        # A passphrase typed again during the wait never lands in the user box, in clear.
+        login = desk_app.screen.query_one("#login")
+        await pilot.press(*"correct horse")
+        assert "horse" not in login.value
+        assert desk_app.focused is not login
 
 
 def test_delay_grows() -> None:

@@ -121,7 +121,10 @@ class UnlockScreen(DeskBase[Store | None]):
         if wait:
             self.waiting_until = self.desk._monotonic() + wait
             message.update(f"{text} Wait {wait:.0f} s before the next try.")
+            # Both boxes wait: with the passphrase box alone disabled, focus fell to the user
+            # box and a passphrase typed again showed there in clear.
             passphrase.disabled = True
+            self.query_one("#login", Input).disabled = True
             self.set_timer(wait, self._wait_over)
         else:
             message.update(text)
@@ -141,6 +144,7 @@ class UnlockScreen(DeskBase[Store | None]):
         self.app.push_screen(RecoverModal(), callback=done)
 
     def _wait_over(self) -> None:
+        self.query_one("#login", Input).disabled = False
         passphrase = self.query_one("#passphrase", Input)
         passphrase.disabled = False
         passphrase.focus()
