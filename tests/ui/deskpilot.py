@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from textual import events
+from textual.keys import _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 
 from hubdesk.app import HubDeskApp
@@ -48,3 +51,21 @@ def screen_name(app: HubDeskApp) -> str:
 
 def today_bounds(store: Store, clock: FakeClock) -> tuple[datetime, datetime]:
     return store.day_bounds(clock().astimezone(ZoneInfo("Europe/London")).date())
+
+
+async def burst(pilot: Pilot, *keys: str) -> None:
+    """Keys queued all at once, as a scanner, a paste or a fast typist on a busy laptop sends
+    them, without waiting for the desk to handle one before the next (pilot.press waits)."""
+    driver = pilot.app._driver
+    for key in keys:
+        if len(key) == 1 and not key.isalnum():
+            key = _character_to_key(key)
+        try:
+            char = unicodedata.lookup(_get_unicode_name_from_key(key))
+        except KeyError:
+            char = key if len(key) == 1 else None
+        event = events.Key(key, char)
+        event.set_sender(pilot.app)
+        driver.send_message(event)
+    for _ in range(5):
+        await pilot.pause()

@@ -3,31 +3,9 @@ wrong field (issue 8, each found by a person trying the desk in tmux)."""
 
 from __future__ import annotations
 
-import unicodedata
-
-from deskpilot import SIZE, screen_name, unlock
-from textual import events
-from textual.keys import _character_to_key, _get_unicode_name_from_key
+from deskpilot import SIZE, burst, screen_name, unlock
 
 from hubdesk.domain.enums import ContactType
-
-
-async def burst(pilot, *keys: str) -> None:
-    """Keys sent as a scanner, a paste or a fast typist sends them: all queued at once,
-    without waiting for the desk to handle one before the next (pilot.press waits)."""
-    driver = pilot.app._driver
-    for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        try:
-            char = unicodedata.lookup(_get_unicode_name_from_key(key))
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
-    for _ in range(5):
-        await pilot.pause()
 
 
 async def open_visit(pilot, who: str = "zeb") -> None:

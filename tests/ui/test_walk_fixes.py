@@ -3,32 +3,9 @@ tests/test_day_at_the_hub_tmux.py), each pinned here by a Pilot test that failed
 
 from __future__ import annotations
 
-import unicodedata
-
-from deskpilot import PASSPHRASE, SIZE, screen_name, unlock
-from textual import events
-from textual.keys import _character_to_key, _get_unicode_name_from_key
+from deskpilot import PASSPHRASE, SIZE, burst, screen_name, unlock
 
 from hubdesk.app import HubDeskApp
-
-
-async def burst(pilot, *keys: str) -> None:
-    """Keys queued at once, as a fast typist on a busy laptop sends them (pilot.press waits
-    for each key to be handled before the next)."""
-    driver = pilot.app._driver
-    for key in keys:
-        if len(key) == 1 and not key.isalnum():
-            key = _character_to_key(key)
-        try:
-            char = unicodedata.lookup(_get_unicode_name_from_key(key))
-        except KeyError:
-            char = key if len(key) == 1 else None
-        event = events.Key(key, char)
-        event.set_sender(pilot.app)
-        driver.send_message(event)
-    for _ in range(5):
-        await pilot.pause()
-
 
 # --- ctrl+l straight after typing ------------------------------------------------------------
 
