@@ -218,3 +218,39 @@ async def test_the_approval_box_says_whose_payment_what_for_and_why(
         assert screen.query_one("#awaiting").row_count == 1
     assert store.payment_state(over_travel.id) == "approved"
     assert store.payment_state(over_sam.id) == "awaiting_approval"
+
+
+async def test_signed_in_and_out_within_one_minute_takes_the_time_offered(
+    desk_app, store: Store, people, clock: FakeClock
+) -> None:
+    """The sign-out box offers now as 10:05; someone who came in at 10:05:30 was refused as
+    'before they signed in (10:05)' (found by the day-at-the-hub walk when it ran fast)."""
+    from hubdesk.domain.models import Contact
+
+    clock.advance(seconds=30)
+    store.record_contact(
+        Contact(
+            person_id=people["kayden"].id,
+            hub_code="DEW",
+            contact_type="drop_in",
+            recorded_by="sam",
+            started_at=clock(),
+            recorded_at=clock(),
+            seen=True,
+            purposes=("money",),
+            summary="In for a minute",
+        )
+    )
+    clock.advance(seconds=10)
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await open_end_of_day(pilot)
+        await pilot.press("o")
+        await pilot.pause()
+        assert screen_name(desk_app) == "SignOutModal"
+        assert desk_app.screen.query_one("#sign-out-at").value == "10:05"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen_name(desk_app) == "EndOfDayScreen"
+    assert store.in_building() == []
+    [visit] = store.contacts_for_person(people["kayden"].id)
+    assert visit.ended_at == visit.started_at

@@ -111,8 +111,13 @@ class SignOutModal(ModalBase[datetime | None]):
             error.update("That time has not come yet: sign out at now or earlier")
             return
         if self.earliest is not None and at < self.earliest:
-            error.update(f"That is before they signed in ({hhmm(self.earliest)})")
-            return
+            if hhmm(at) == hhmm(self.earliest) and self.earliest - at < timedelta(minutes=1):
+                # Signed in and out within one minute: the time shown (and typed) has no
+                # seconds, so the minute they signed in means the moment they did.
+                at = self.earliest
+            else:
+                error.update(f"That is before they signed in ({hhmm(self.earliest)})")
+                return
         self.dismiss(at)
 
     def action_cancel(self) -> None:
