@@ -3,7 +3,7 @@
 Every command takes `--db`: a SQLite file path or a `postgresql://` URL (default
 HUBDESK_CENTRAL_DB, else central.db in the platform's data directory).
 
-Caseload CSV (`caseload load FILE.csv`), one row per care leaver, keyed by case_id;
+Caseload CSV (`caseload load FILE.csv`, read by hubcentral.caseload), one row per care leaver, keyed by case_id;
 a header row names the columns, in any order:
   case_id           required; letters, digits or '-' (the case management system's id)
   first_name        required
@@ -30,8 +30,6 @@ CentralReference schema) and example (true for demo data).
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import re
@@ -42,35 +40,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hubcentral.caseload import read_caseload
 from hubcentral.storage import MODELS, CaseloadError, CentralError, CentralStore
 from hubdesk.domain.errors import field_errors
-from hubdesk.domain.models import Person
 from hubdesk.domain.spreadsheet import records_csv
 from hubdesk.reports.output import OutputRefused, check_target, write_private
 from hubdesk.sync.protocol import CentralReference
 
-CASELOAD_COLUMNS = (
-    "case_id",
-    "first_name",
-    "last_name",
-    "preferred_name",
-    "date_of_birth",
-    "hub_code",
-    "legal_status",
-    "allocated_pa",
-    "uasc",
-    "young_parent",
-    "staying_put",
-    "custody",
-    "expected_contact_days",
-    "alerts",
-    "phone",
-    "email",
-    "address",
-)
-REQUIRED = ("case_id", "first_name", "date_of_birth", "hub_code")
-FLAGS = ("uasc", "young_parent", "staying_put", "custody")
-CONTACT = ("phone", "email", "address")
 EXPORT_KINDS = ("contact", "payment", "payment_decision", "reversal", "session", "attendance", "person")
 # `hubdesk export --what` speaks of people, contacts, payments and sessions: the same words here.
 DESK_WORDS = {"people": "person", "contacts": "contact", "payments": "payment", "sessions": "session"}
@@ -92,103 +68,6 @@ def _now() -> datetime:
 
 def _open(args: argparse.Namespace) -> CentralStore:
     return CentralStore.open(args.db or default_db())
-
-
-# --- caseload ---------------------------------------------------------------------------
-
-
-class _Bad(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
-def _flag(field: str, text: str) -> bool:
-    value = text.strip().lower()
-    if value in ("", "no", "n", "false", "0"):
-        return False
-    if value in ("yes", "y", "true", "1"):
-        return True
-    raise _Bad(field, "Must be yes or no")
-
-
-def caseload_row(row: dict[str, str]) -> dict[str, Any]:
-    """One CSV row as Person fields (without id and version)."""
-    data: dict[str, Any] = {}
-    contact: dict[str, str] = {}
-    for column, raw in row.items():
-        text = (raw or "").strip()
-        if column in FLAGS:
-            data[column] = _flag(column, text)
-        elif column in CONTACT:
-            if text:
-                contact[column] = text
-        elif column == "alerts":
-            alerts = []
-            for part in filter(None, (p.strip() for p in text.split("|"))):
-                kind, sep, what = part.partition(":")
-                if not sep or not what.strip():
-                    raise _Bad("alerts", "Each alert is 'kind: text', separated by '|'")
-                alerts.append({"kind": kind.strip(), "text": what.strip()})
-            data["alerts"] = alerts
-        elif column == "expected_contact_days":
-            if text:
-                if not text.isdigit():
-                    raise _Bad(column, "Must be a whole number")
-                data[column] = int(text)
-            else:
-                data[column] = None
-        elif text:
-            data[column] = text
-        elif column not in REQUIRED:
-            data[column] = None
-    if contact:
-        data["contact"] = contact
-    return data
-
-
-def read_caseload(path: Path) -> list[dict[str, Any]]:
-    """Read and check the whole file; raise CaseloadError naming every bad line and field."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseloadError([f"Cannot read {path.name}: {type(exc).__name__}"]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    unknown = [c for c in header if c not in CASELOAD_COLUMNS]
-    missing = [c for c in REQUIRED if c not in header]
-    if unknown or missing:
-        problems = [f"line 1: unknown column {c!r}" for c in unknown]
-        problems += [f"line 1: missing column {c!r}" for c in missing]
-        raise CaseloadError(problems)
-    problems: list[str] = []
-    people: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    for row in reader:
-        line = reader.line_num
-        if None in row:
-            problems.append(f"line {line}: more values than columns")
-            continue
-        try:
-            data = caseload_row(row)
-            Person.model_validate({**data, "version": 1})
-        except _Bad as bad:
-            problems.append(f"line {line}, {bad.field}: {bad.message}")
-            continue
-        except ValidationError as exc:
-            for field, message in field_errors(exc).items():
-                problems.append(f"line {line}, {field or 'row'}: {message}")
-            continue
-        case_id = data["case_id"]
-        if case_id in seen:
-            problems.append(f"line {line}, case_id: the same case id is on line {seen[case_id]}")
-            continue
-        seen[case_id] = line
-        people.append(data)
-    if problems:
-        raise CaseloadError(problems)
-    return people
 
 
 # --- export -------------------------------------------------------------------------------
