@@ -273,3 +273,35 @@ def m007_working_set(db: Database) -> None:
 
 
 LATEST = [m.name for m in migrations._migrations][-1]
+
+
+@migrations()
+def m008_actions(db: Database) -> None:
+    """Actions that get followed up (issue 11): each action a contact creates, and its updates
+    (done, passed on) as events. The action row keeps its current owner and whether it is done,
+    recomputed from its updates, so "for me, overdue first" is one indexed query."""
+    db.executescript(
+        """
+        CREATE TABLE actions (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, contact_id TEXT NOT NULL, person_id TEXT NOT NULL,
+            hub_code TEXT NOT NULL, person_hub TEXT NOT NULL, owner TEXT, due TEXT,
+            done INTEGER NOT NULL DEFAULT 0, done_at TEXT, recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX actions_owner ON actions(owner, done, due);
+        CREATE INDEX actions_person ON actions(person_id, done);
+        CREATE INDEX actions_contact ON actions(contact_id);
+        CREATE TABLE action_updates (
+            id TEXT PRIMARY KEY, action_id TEXT NOT NULL REFERENCES actions(id),
+            recorded_at TEXT NOT NULL, body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX action_updates_action ON action_updates(action_id);
+        CREATE TRIGGER action_updates_no_update BEFORE UPDATE ON action_updates
+        BEGIN SELECT RAISE(ABORT, 'action_updates are never edited: record another'); END;
+        CREATE TRIGGER action_updates_no_delete BEFORE DELETE ON action_updates
+        BEGIN SELECT RAISE(ABORT, 'action_updates are never deleted'); END;
+        """
+    )
+
+
+LATEST = [m.name for m in migrations._migrations][-1]
