@@ -305,3 +305,37 @@ def m008_actions(db: Database) -> None:
 
 
 LATEST = [m.name for m in migrations._migrations][-1]
+
+
+PURGEABLE = (
+    "contacts",
+    "payments",
+    "payment_decisions",
+    "reversals",
+    "attendance",
+    "handover_notes",
+    "payment_carry_overs",
+    "action_updates",
+)
+"""Event tables whose synced rows leave the device after the retention window (issue 12)."""
+
+
+@migrations()
+def m009_retention(db: Database) -> None:
+    """Retention on the device (issue 12): synced events older than the window are removed,
+    and that purge is the only delete the event tables allow. The purge names each row it
+    removes in `purge_grants` inside its own transaction (and empties it before commit); a
+    delete of any row not named there is still refused by the trigger."""
+    db.executescript(
+        "CREATE TABLE purge_grants (tbl TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (tbl, record_id))"
+    )
+    for table in PURGEABLE:
+        db.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
+        db.execute(
+            f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+            f"WHEN NOT EXISTS (SELECT 1 FROM purge_grants WHERE tbl = '{table}' AND record_id = OLD.id) "
+            f"BEGIN SELECT RAISE(ABORT, '{table} are never deleted'); END"
+        )
+
+
+LATEST = [m.name for m in migrations._migrations][-1]
