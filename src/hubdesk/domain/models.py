@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from hubdesk.domain.circumstances import Circumstances, PreferredContact
 from hubdesk.domain.enums import (
     AlertKind,
     AttendanceKind,
@@ -151,6 +152,7 @@ class ContactDetails(Record):
     phone: Annotated[str, Field(max_length=40)] = ""
     email: Annotated[str, Field(max_length=120)] = ""
     address: OptionalNote = ""
+    preferred: PreferredContact | None = None
 
 
 class Person(Record):
@@ -172,6 +174,7 @@ class Person(Record):
     custody: bool = False
     alerts: tuple[Alert, ...] = ()
     contact: ContactDetails = ContactDetails()
+    circumstances: Circumstances = Circumstances()
     expected_contact_days: int | None = None
     walk_in: bool = False
     needs_matching: bool = False

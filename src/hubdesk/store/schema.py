@@ -339,3 +339,22 @@ def m009_retention(db: Database) -> None:
 
 
 LATEST = [m.name for m in migrations._migrations][-1]
+
+
+@migrations()
+def m010_person_circumstances(db: Database) -> None:
+    """A young person's circumstances (issue 11) travel inside the person record's body, so
+    they are versioned and synced with it. These virtual columns read the facts the figures
+    and the desk's lists ask about out of the body (nothing is stored twice), and the plan's
+    due date is indexed for "overdue first"."""
+    for column, path in (
+        ("accommodation_kind", "$.circumstances.accommodation.kind"),
+        ("accommodation_suitable", "$.circumstances.accommodation.suitable"),
+        ("eet_status", "$.circumstances.eet.status"),
+        ("plan_next_due", "$.circumstances.pathway_plan.next_due"),
+    ):
+        db.execute(f"ALTER TABLE people ADD COLUMN {column} GENERATED ALWAYS AS (json_extract(body, '{path}')) VIRTUAL")
+    db.execute("CREATE INDEX people_plan_next_due ON people(plan_next_due)")
+
+
+LATEST = [m.name for m in migrations._migrations][-1]
