@@ -727,6 +727,10 @@ class Store:
                 ],
             )
             self._outbox(now, "contact", contact.id, body)
+            from hubdesk.store import actions as followed_up
+
+            previous = self._models(Contact, "SELECT body FROM contacts WHERE id = ?", [contact.amends or ""])
+            followed_up.from_contact(self, contact, previous[0] if previous else None, now)
             people = {contact.person_id}
             if contact.amends:
                 before = self._rows("SELECT person_id FROM contacts WHERE id = ?", [contact.amends])
