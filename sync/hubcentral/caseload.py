@@ -8,17 +8,25 @@ or a key of a nested object such as `contact`). A new column is one new entry.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
-from collections.abc import Callable
-from dataclasses import dataclass
+import stat
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
 from hubcentral.storage import CaseloadError
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.models import Person
+
+if TYPE_CHECKING:
+    from hubcentral.storage import CentralStore
+    from hubcentral.storage.reference import CaseloadResult
 
 
 class RowProblem(Exception):
@@ -117,47 +125,247 @@ def caseload_row(row: dict[str, str]) -> dict[str, Any]:
     return data
 
 
-def read_caseload(path: Path) -> list[dict[str, Any]]:
-    """Read and check the whole file; raise CaseloadError naming every bad line and field."""
+# --- reading a whole file -------------------------------------------------------------------
+# A caseload file comes from another system and may be damaged or hostile: it is read as a
+# stream (memory does not grow with its rows), checked once through before anything is
+# written, then read again into one transaction, so a bad row anywhere loads nothing.
+
+DEFAULT_MAX_MB = 50
+MAX_PROBLEMS = 100  # reported, each with its line; the rest are counted
+_SEEN_BITS = 1 << 26  # the case-id filter: 8 MB, whatever the file's length
+_SEEN_PROBES = 4
+_MAX_SUSPECTS = 10_000
+
+
+class _TooBig(Exception):
+    pass
+
+
+class _Counted(io.RawIOBase):
+    """A file's bytes, counted and hashed as they are read; more than `limit` is refused
+    (a file that grows while it is read, or a device or pipe with no end)."""
+
+    def __init__(self, raw: io.BufferedReader, limit: int) -> None:
+        self._raw = raw
+        self.limit = limit
+        self.count = 0
+        self.digest = hashlib.sha256()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self._raw.readinto(buffer)
+        if n:
+            self.count += n
+            if self.count > self.limit:
+                raise _TooBig
+            self.digest.update(memoryview(buffer)[:n])
+        return n or 0
+
+
+def _limit_text(limit: int) -> str:
+    return f"{limit / 1_000_000:g} MB"
+
+
+@contextmanager
+def _open_counted(path: Path, limit: int) -> Iterator[_Counted]:
     try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise CaseloadError([f"{path.name} is not a regular file"])
+        if info.st_size > limit:
+            raise CaseloadError(
+                [f"{path.name} is {info.st_size / 1_000_000:.1f} MB, over the {_limit_text(limit)} allowed (--max-mb)"]
+            )
+        raw = path.open("rb")
+    except OSError as exc:
         raise CaseloadError([f"Cannot read {path.name}: {type(exc).__name__}"]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    unknown = [c for c in header if c not in BY_NAME]
-    missing = [c for c in REQUIRED if c not in header]
-    if unknown or missing:
-        problems = [f"line 1: unknown column {c!r}" for c in unknown]
-        problems += [f"line 1: missing column {c!r}" for c in missing]
-        raise CaseloadError(problems)
-    problems: list[str] = []
-    people: list[dict[str, Any]] = []
-    seen: dict[str, int] = {}
-    for row in reader:
+    with raw:
+        yield _Counted(raw, limit)
+
+
+@dataclass
+class _Problems:
+    shown: list[str] = field(default_factory=list)
+    more: int = 0
+
+    def add(self, text: str) -> None:
+        if len(self.shown) < MAX_PROBLEMS:
+            self.shown.append(text)
+        else:
+            self.more += 1
+
+    def __bool__(self) -> bool:
+        return bool(self.shown)
+
+    def error(self) -> CaseloadError:
+        extra = [f"... and {self.more} more problems"] if self.more else []
+        return CaseloadError(self.shown + extra)
+
+
+def _header(header: list[str]) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for name in header:
+        if name in seen:
+            problems.append(f"line 1: column {name!r} is named twice")
+        seen.add(name)
+    problems += [f"line 1: unknown column {c!r}" for c in dict.fromkeys(header) if c not in BY_NAME]
+    problems += [f"line 1: missing column {c!r}" for c in REQUIRED if c not in seen]
+    return problems
+
+
+def _rows(counted: _Counted, path: Path, problems: _Problems) -> Iterator[tuple[int, dict[str, Any] | None]]:
+    """(line, Person fields) for each row, or (line, None) for a row with a problem (added to
+    `problems`). A problem that stops the reading (a cell over the csv module's limit, bytes
+    that are not UTF-8, a file over the limit) ends the rows."""
+    text = io.TextIOWrapper(io.BufferedReader(counted, 1 << 16), encoding="utf-8-sig", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader, None)
+        if header is None:
+            problems.add(f"{path.name} is empty: its first line names the columns")
+            return
+        header = [h.strip() for h in header]
+        for problem in _header(header):
+            problems.add(problem)
+        if problems:
+            return
+        width = len(header)
+        for cells in reader:
+            line = reader.line_num
+            if not cells:
+                continue
+            if len(cells) > width:
+                problems.add(f"line {line}: more values than columns")
+                yield line, None
+                continue
+            row = dict(zip(header, cells + [""] * (width - len(cells)), strict=True))
+            try:
+                data = caseload_row(row)
+                Person.model_validate({**data, "version": 1})
+            except RowProblem as bad:
+                problems.add(f"line {line}, {bad.field}: {bad.message}")
+                yield line, None
+                continue
+            except ValidationError as exc:
+                for name, message in field_errors(exc).items():
+                    problems.add(f"line {line}, {name or 'row'}: {message}")
+                yield line, None
+                continue
+            yield line, data
+    except csv.Error as exc:
         line = reader.line_num
-        if None in row:
-            problems.append(f"line {line}: more values than columns")
-            continue
-        try:
-            data = caseload_row(row)
-            Person.model_validate({**data, "version": 1})
-        except RowProblem as bad:
-            problems.append(f"line {line}, {bad.field}: {bad.message}")
-            continue
-        except ValidationError as exc:
-            for field, message in field_errors(exc).items():
-                problems.append(f"line {line}, {field or 'row'}: {message}")
-            continue
-        case_id = data["case_id"]
-        if case_id in seen:
-            problems.append(f"line {line}, case_id: the same case id is on line {seen[case_id]}")
-            continue
-        seen[case_id] = line
-        people.append(data)
+        if "field larger than field limit" in str(exc):
+            problems.add(
+                f"line {line}: a cell is longer than the csv module's limit of {csv.field_size_limit():,} "
+                "characters; reading stopped there"
+            )
+        else:
+            problems.add(f"line {line}: not readable as CSV ({exc}); reading stopped there")
+    except UnicodeDecodeError:
+        problems.add(f"near line {reader.line_num + 1}: not UTF-8 text; reading stopped there")
+    except _TooBig:
+        problems.add(f"{path.name} grew over the {_limit_text(counted.limit)} allowed while it was read")
+
+
+def _case_key(case_id: str) -> bytes:
+    return hashlib.blake2b(case_id.encode(), digest_size=16).digest()
+
+
+def _probes(key: bytes) -> list[int]:
+    return [int.from_bytes(key[i * 4 : i * 4 + 4], "little") % _SEEN_BITS for i in range(_SEEN_PROBES)]
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    path: Path
+    rows: int
+    size: int
+    sha256: str
+    limit: int
+
+
+def check_caseload(path: Path, max_bytes: int = DEFAULT_MAX_MB * 1_000_000) -> CheckedFile:
+    """Read the file once through and check every row; raise CaseloadError naming each bad
+    line and field (at most MAX_PROBLEMS, the rest counted). Memory stays flat: a case id
+    seen twice is found with a fixed-size filter, and only the filter's few suspects are
+    held (and confirmed exactly on a second read)."""
+    problems = _Problems()
+    seen = bytearray(_SEEN_BITS // 8)
+    suspects: set[bytes] = set()
+    rows = 0
+    with _open_counted(path, max_bytes) as counted:
+        for _, data in _rows(counted, path, problems):
+            if data is None:
+                continue
+            rows += 1
+            key = _case_key(data["case_id"])
+            hits = 0
+            for bit in _probes(key):
+                byte, mask = bit >> 3, 1 << (bit & 7)
+                hits += bool(seen[byte] & mask)
+                seen[byte] |= mask
+            if hits == _SEEN_PROBES and len(suspects) < _MAX_SUSPECTS:
+                suspects.add(key)
+        size, digest = counted.count, counted.digest.hexdigest()
+    if suspects and not problems.more:
+        first: dict[str, int] = {}
+        with _open_counted(path, max_bytes) as counted:
+            for line, data in _rows(counted, path, _Problems()):
+                if data is None or _case_key(data["case_id"]) not in suspects:
+                    continue
+                case_id = data["case_id"]
+                if case_id in first:
+                    problems.add(f"line {line}, case_id: the same case id is on line {first[case_id]}")
+                else:
+                    first[case_id] = line
     if problems:
-        raise CaseloadError(problems)
-    return people
+        raise problems.error()
+    if rows == 0:
+        raise CaseloadError([f"{path.name} has a header but no rows: nothing to load"])
+    return CheckedFile(path, rows, size, digest, max_bytes)
 
 
-__all__ = ["COLUMNS", "REQUIRED", "CaseloadError", "Column", "RowProblem", "caseload_row", "read_caseload"]
+def stream_caseload(checked: CheckedFile) -> Iterator[dict[str, Any]]:
+    """The rows of a checked file, read again. Raises CaseloadError (inside the load's
+    transaction, so nothing is kept) if the file is not the one that was checked."""
+    changed = CaseloadError([f"{checked.path.name} changed while it was being loaded: nothing loaded"])
+    problems = _Problems()
+    with _open_counted(checked.path, checked.limit) as counted:
+        for _, data in _rows(counted, checked.path, problems):
+            if data is None:
+                raise changed
+            yield data
+        if problems or counted.count != checked.size or counted.digest.hexdigest() != checked.sha256:
+            raise changed
+
+
+def read_caseload(path: Path, max_bytes: int = DEFAULT_MAX_MB * 1_000_000) -> list[dict[str, Any]]:
+    """Every row of a small file, checked (tests and tools; the load streams)."""
+    return list(stream_caseload(check_caseload(path, max_bytes)))
+
+
+def load_caseload_file(
+    store: CentralStore, path: Path, now: datetime, max_bytes: int = DEFAULT_MAX_MB * 1_000_000
+) -> tuple[int, CaseloadResult]:
+    """Check the whole file, then load it in one transaction: all of it or none of it."""
+    checked = check_caseload(path, max_bytes)
+    return checked.rows, store.load_caseload(stream_caseload(checked), now)
+
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_MAX_MB",
+    "REQUIRED",
+    "CaseloadError",
+    "CheckedFile",
+    "Column",
+    "RowProblem",
+    "caseload_row",
+    "check_caseload",
+    "load_caseload_file",
+    "read_caseload",
+    "stream_caseload",
+]

@@ -40,7 +40,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from hubcentral.caseload import read_caseload
+from hubcentral.caseload import DEFAULT_MAX_MB, check_caseload, stream_caseload
 from hubcentral.storage import MODELS, CaseloadError, CentralError, CentralStore
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.spreadsheet import records_csv
@@ -51,6 +51,7 @@ EXPORT_KINDS = ("contact", "payment", "payment_decision", "reversal", "session",
 # `hubdesk export --what` speaks of people, contacts, payments and sessions: the same words here.
 DESK_WORDS = {"people": "person", "contacts": "contact", "payments": "payment", "sessions": "session"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_CODE_LIFE = timedelta(days=30)
 
 
 def default_db() -> str:
@@ -138,8 +139,13 @@ def _duration(text: str) -> timedelta:
     match = re.fullmatch(r"(\d+)\s*([mhd])", text.strip())
     if not match:
         raise argparse.ArgumentTypeError("give a duration like 30m, 24h or 7d")
-    n, unit = int(match[1]), match[2]
-    return timedelta(minutes=n) if unit == "m" else timedelta(hours=n) if unit == "h" else timedelta(days=n)
+    digits, unit = match[1].lstrip("0") or "0", match[2]
+    # An unused code is a way in: it lives at most MAX_CODE_LIFE (and a huge number is no overflow).
+    n = int(digits) if len(digits) <= 9 else MAX_CODE_LIFE.days * 24 * 60 + 1
+    life = timedelta(minutes=n) if unit == "m" else timedelta(hours=n) if unit == "h" else timedelta(days=n)
+    if not timedelta(0) < life <= MAX_CODE_LIFE:
+        raise argparse.ArgumentTypeError(f"give a duration above 0 and at most {MAX_CODE_LIFE.days}d")
+    return life
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -221,21 +227,21 @@ def cmd_enrol(args: argparse.Namespace) -> int:
 
 
 def cmd_caseload_load(args: argparse.Namespace) -> int:
+    path = Path(args.file)
     try:
-        people = read_caseload(Path(args.file))
+        # Checked once through before the database is touched; then streamed into one transaction.
+        checked = check_caseload(path, int(args.max_mb * 1_000_000))
+        result = _open(args).load_caseload(stream_caseload(checked), _now())
     except CaseloadError as exc:
-        print(f"Nothing loaded from {Path(args.file).name}:", file=sys.stderr)
+        print(f"Nothing loaded from {path.name}:", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
-    store = _open(args)
-    try:
-        result = store.load_caseload(people, _now())
     except ValidationError as exc:
         print(f"Nothing loaded: {'; '.join(f'{k}: {v}' for k, v in field_errors(exc).items())}", file=sys.stderr)
         return 1
     print(
-        f"Loaded {len(people)} rows: {result.new} new, {result.changed} changed, {result.same} unchanged"
+        f"Loaded {checked.rows} rows: {result.new} new, {result.changed} changed, {result.same} unchanged"
         + (
             f", {result.conflicts} edited at a desk since the last load: kept as conflicts, not overwritten "
             "(hubdesk-central conflicts list)."
@@ -447,6 +453,9 @@ def parser() -> argparse.ArgumentParser:
     csub = c.add_subparsers(dest="action", required=True)
     cl = csub.add_parser("load", parents=[db], help="Load a CSV from the case management system")
     cl.add_argument("file")
+    cl.add_argument(
+        "--max-mb", type=_positive(float), default=DEFAULT_MAX_MB, help="refuse a larger file (default 50 MB)"
+    )
     cl.set_defaults(func=cmd_caseload_load)
 
     q = sub.add_parser("quarantine", help="Change-feed items desks cannot read (they set them aside)")

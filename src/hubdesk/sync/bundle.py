@@ -88,9 +88,15 @@ def envelope(data: bytes) -> Envelope:
     """Read the outside of a bundle (who sent it) without trusting it yet."""
     try:
         body = json.loads(data)
-        assert isinstance(body, dict) and body.get("format") == FORMAT
+        # The outside is one flat object of strings (seal): anything nested is not a bundle, and
+        # is refused here before any code walks it.
+        # (Checks are not asserts: `python -O` would drop them.)
+        if not isinstance(body, dict) or body.get("format") != FORMAT:
+            raise ValueError("not a bundle")
+        if not all(isinstance(value, str | int) for value in body.values()):
+            raise ValueError("not a bundle")
         return Envelope(str(body["device_id"]), str(body["hub_code"]), str(body["user"]), str(body["created_at"]), body)
-    except (ValueError, KeyError, AssertionError):
+    except (ValueError, KeyError, RecursionError):
         raise BundleError("This is not a hubdesk sync bundle (or it is damaged)") from None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -52,8 +53,9 @@ class ReferenceMixin(StoreBase):
         _, why = hub_user(self.reference(), login, hub_code)
         return why
 
-    def load_caseload(self, people: list[dict[str, Any]], now: datetime) -> CaseloadResult:
-        """Upsert people keyed by case_id, all in one transaction.
+    def load_caseload(self, people: Iterable[dict[str, Any]], now: datetime) -> CaseloadResult:
+        """Upsert people keyed by case_id, all in one transaction (`people` may be a stream:
+        if it raises, nothing of it is kept).
 
         A person the case management system changed since the last load is updated, unless a
         desk edited them since then too: that is a conflict kept with both sides for a person
