@@ -1,19 +1,33 @@
 """`hubdesk doctor`: check a store without changing it, and say in plain words what is wrong.
 
-Checks, in order: the key slot file and each slot; that the key opens the database;
-every page's HMAC (SQLCipher's cipher_integrity_check); SQLite's own integrity
-check; that every record opens as its model; the audit chain and its head; and that
-every record's body still matches the hash its audit entry holds. Each problem names
-the page, slot, record (by id, never by content) or audit entry.
+Checks, in order: that hubdesk can write in the data folder (a read-only folder is
+said to be one, and the store is then checked read-only, not called damaged); the key
+slot file and each slot; that the key opens the database; every page's HMAC
+(SQLCipher's cipher_integrity_check); SQLite's own integrity check; that every record,
+end-of-day records included, opens as its model; the audit chain and its head; and that
+every record's body still matches the hash its audit entry holds. A record pulled from
+the central record points at the pull's audit entry (which names no record and holds
+no body hash): it is counted as pulled, not as damage. Last, how many local audit
+entries the central record does not hold yet (not anchored centrally). Each problem
+names the page, slot, record (by id, never by content) or audit entry.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from hubdesk.domain.day import (
+    CashFloatEvent,
+    DayClosure,
+    FloatCount,
+    HandoverNote,
+    PaymentCarryOver,
+    VoucherStockEvent,
+)
 from hubdesk.domain.models import (
     Attendance,
     Contact,
@@ -39,6 +53,12 @@ RECORD_TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "reversals": (Reversal, "id"),
     "sessions": (DropInSession, "id"),
     "attendance": (Attendance, "id"),
+    "cash_float_events": (CashFloatEvent, "id"),
+    "float_counts": (FloatCount, "id"),
+    "voucher_stock": (VoucherStockEvent, "id"),
+    "handover_notes": (HandoverNote, "id"),
+    "payment_carry_overs": (PaymentCarryOver, "id"),
+    "day_closures": (DayClosure, "id"),
 }
 KIND_OF_TABLE = {
     "users": "user",
@@ -49,6 +69,12 @@ KIND_OF_TABLE = {
     "reversals": "payment",
     "sessions": "session",
     "attendance": "attendance",
+    "cash_float_events": "cash_float",
+    "float_counts": "float_count",
+    "voucher_stock": "voucher_stock",
+    "handover_notes": "handover_note",
+    "payment_carry_overs": "payment_carry_over",
+    "day_closures": "day_closure",
 }
 
 
@@ -56,16 +82,60 @@ KIND_OF_TABLE = {
 class DoctorReport:
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    cannot_write: str | None = None
+    """Why hubdesk cannot write in the data folder (read-only): not damage, but the desk
+    cannot work there until it can."""
+    unanchored: int | None = None
+    """Local audit entries the central record does not hold yet (None: not known)."""
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and self.cannot_write is None
 
     def text(self) -> str:
         lines = [f"ok: {c}" for c in self.checked]
+        lines += [f"note: {n}" for n in self.notes]
+        if self.cannot_write:
+            lines.append(f"CANNOT WRITE HERE: {self.cannot_write}")
         lines += [f"PROBLEM: {p}" for p in self.problems]
-        lines.append("The store is healthy." if self.ok else f"{len(self.problems)} problem(s) found.")
+        if self.problems:
+            lines.append(f"{len(self.problems)} problem(s) found.")
+        elif self.cannot_write:
+            lines.append(
+                "Nothing found damaged (checked read-only), but hubdesk cannot write in this folder: "
+                "make it writable for this user (no restore is needed)."
+            )
+        else:
+            lines.append("The store is healthy.")
         return "\n".join(lines)
+
+
+def _cannot_write(data_dir: Path) -> str | None:
+    """Why hubdesk could not write its files here, or None. A read-only mount or folder is
+    told apart from damage before anything is opened (SQLite reads it as 'malformed')."""
+    names = [data_dir, db_path(data_dir), slots_path(data_dir)]
+    for name in names:
+        if name.exists() and not os.access(name, os.W_OK):
+            what = "the data folder" if name == data_dir else name.name
+            return f"{what} ({data_dir}) is read-only for this user, or on a read-only disk"
+    try:
+        stat = os.statvfs(data_dir)
+    except (OSError, AttributeError):
+        return None
+    if stat.f_flag & getattr(os, "ST_RDONLY", 1):
+        return f"the data folder ({data_dir}) is on a disk mounted read-only"
+    return None
+
+
+def _connect_read_only(path: Path, key: bytes | bytearray):
+    """A keyed connection that writes nothing, not even the WAL's shared-memory file:
+    what a read-only folder allows."""
+    conn = sqlcipher.dbapi2.connect(f"{path.resolve().as_uri()}?immutable=1", uri=True, isolation_level=None)
+    conn.execute("PRAGMA cipher_log_level = NONE")
+    conn.execute(sqlcipher._key_pragma(key))
+    conn.execute("PRAGMA query_only = ON")
+    return conn
 
 
 def doctor(
@@ -77,6 +147,13 @@ def doctor(
 ) -> DoctorReport:
     report = DoctorReport()
     data_dir = Path(data_dir)
+    if data_dir.is_dir():
+        report.cannot_write = _cannot_write(data_dir)
+        if report.cannot_write and Path(str(db_path(data_dir)) + "-wal").exists():
+            report.notes.append(
+                "a write-ahead log is left beside the database: changes in it are not checked until "
+                "hubdesk can write here again"
+            )
     try:
         slots = KeySlotFile.load(slots_path(data_dir))
     except StoreError as exc:
@@ -100,7 +177,10 @@ def doctor(
         report.problems.append(f"cannot check further: {exc}")
         return report
 
-    conn = sqlcipher.connect_for_checks(db_path(data_dir), key)
+    if report.cannot_write:
+        conn = _connect_read_only(db_path(data_dir), key)
+    else:
+        conn = sqlcipher.connect_for_checks(db_path(data_dir), key)
     try:
         conn.execute("PRAGMA cipher_integrity_check").fetchall()
     except sqlcipher.DatabaseError:
@@ -167,8 +247,11 @@ def _check_database(conn, key: bytes, store_id: str, report: DoctorReport) -> No
     if not chain_problems:
         report.checked.append(f"audit chain: {len(audit):,} entries intact")
 
-    total = 0
+    tables = _tables(conn)
+    total = pulled = 0
     for table, (model, id_col) in RECORD_TABLES.items():
+        if table not in tables:
+            continue  # a store made before this table's migration
         for row_id, body, audit_seq in _read_rows(conn, table, id_col, report):
             total += 1
             label = f"{table} record {row_id}"
@@ -180,6 +263,10 @@ def _check_database(conn, key: bytes, store_id: str, report: DoctorReport) -> No
             entry = by_seq.get(audit_seq)
             if entry is None:
                 report.problems.append(f"{label} has no audit entry (entry {audit_seq} is missing)")
+            elif _is_pull(entry):
+                # Brought by a pull from the central record: the pull's entry covers the page
+                # and names no record, so there is no body hash here to compare.
+                pulled += 1
             elif entry.record_id != row_id and not (
                 table in ("payment_decisions", "reversals") and entry.body_hash == body_hash(body)
             ):
@@ -188,7 +275,49 @@ def _check_database(conn, key: bytes, store_id: str, report: DoctorReport) -> No
                 report.problems.append(
                     f"{label} was changed outside hubdesk (it does not match audit entry {audit_seq})"
                 )
-    report.checked.append(f"{total:,} records open and match the audit chain")
+    report.checked.append(
+        f"{total:,} records open and match the audit chain"
+        + (f" ({pulled:,} of them pulled from the central record, covered by their pull's entry)" if pulled else "")
+    )
+    _anchoring(conn, tables, len(audit), report)
+
+
+def _is_pull(entry: AuditEntry) -> bool:
+    return entry.action == "sync" and entry.kind == "pull" and entry.record_id is None
+
+
+def _tables(conn) -> set[str]:
+    try:
+        return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()}
+    except sqlcipher.DatabaseError:
+        return set()
+
+
+def _anchoring(conn, tables: set[str], entries: int, report: DoctorReport) -> None:
+    """How much of the local audit chain the central record holds (acknowledged at sync):
+    entries it holds can no longer be rewritten here unseen; the rest can, by anyone who
+    can unlock this store."""
+    state: dict[str, str] = {}
+    if "sync_state" in tables:
+        try:
+            state = dict(conn.execute("SELECT key, value FROM sync_state").fetchall())
+        except sqlcipher.DatabaseError:
+            state = {}
+    try:
+        acked = int(state.get("audit_acked") or 0)
+    except ValueError:
+        acked = 0
+    report.unanchored = max(entries - acked, 0)
+    if not state.get("enrolled_at"):
+        report.notes.append(
+            f"this desk is not enrolled with a central record service: none of its {entries:,} audit "
+            "entries is anchored centrally"
+        )
+    else:
+        report.notes.append(
+            f"{report.unanchored:,} of {entries:,} local audit entries are not yet anchored centrally "
+            "(the central record holds them after the next sync)"
+        )
 
 
 def _read_audit(conn, report: DoctorReport) -> list[AuditEntry]:
