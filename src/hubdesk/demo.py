@@ -249,6 +249,28 @@ def _random_person(rng: random.Random, n: int, today: date) -> Person:
     )
 
 
+def demo_caseload(people: int, seed: int, today: date) -> list[Person]:
+    """The demo's young people at both hubs: the three from the day at the hub, then random ones."""
+    rng = random.Random(seed)
+    caseload = _story_people()
+    caseload += [_random_person(rng, n, today) for n in range(max(0, people - len(caseload)))]
+    return caseload[: max(people, 0)]
+
+
+def create_demo_store(data_dir: Path, passphrase: str) -> Store:
+    """A new, unlocked demo store for the Dewsbury desk: the demo users and the example reference."""
+    store, _recovery = Store.create(data_dir, hub=HUBS[0], first_user=DEMO_USERS[1], passphrase=passphrase, device_no=2)
+    try:
+        for user in DEMO_USERS:
+            if user.login != DEMO_USERS[1].login:
+                store.add_user(user, passphrase)
+        store.set_reference(EXAMPLE_REFERENCE)
+    except BaseException:
+        store.lock()
+        raise
+    return store
+
+
 def build_demo(
     data_dir: Path,
     *,
@@ -257,36 +279,61 @@ def build_demo(
     seed: int = 1,
     passphrase: str | None = None,
     today: date | None = None,
+    per_day: tuple[int, int] = (4, 12),
+    only_hub: str | None = None,
 ) -> dict[str, int]:
-    """Make a demo store in data_dir (which must not hold one). Returns counts."""
+    """Make a standalone demo store in data_dir (which must not hold one). Returns counts.
+
+    The desk holds the whole demo caseload as records of its own making: right for a desk
+    that never syncs (tests, benches, `hubdesk demo`). `make run` instead loads the caseload
+    into its central service and lets the desk pull its working set (hubdesk.demo_run);
+    offline, it makes only `only_hub`'s people, which such a desk may send later."""
     passphrase = passphrase or os.environ.get("HUBDESK_PASSPHRASE") or DEMO_PASSPHRASE
-    rng = random.Random(seed)
     today = today or date.today()
-    store, _recovery = Store.create(data_dir, hub=HUBS[0], first_user=DEMO_USERS[1], passphrase=passphrase, device_no=2)
+    caseload = demo_caseload(people, seed, today)
+    if only_hub:
+        caseload = [p for p in caseload if p.hub_code == only_hub]
+    store = create_demo_store(data_dir, passphrase)
     try:
-        for user in DEMO_USERS:
-            if user.login != DEMO_USERS[1].login:
-                store.add_user(user, passphrase)
-        store.set_reference(EXAMPLE_REFERENCE)
-        caseload = _story_people()
-        caseload += [_random_person(rng, n, today) for n in range(max(0, people - len(caseload)))]
-        caseload = caseload[: max(people, 0)]
         for start in range(0, len(caseload), 500):
             with store.batch():
                 for person in caseload[start : start + 500]:
                     store.add_person(person)
-        purposes = [p.code for p in EXAMPLE_REFERENCE.contact_purposes]
-        categories = EXAMPLE_REFERENCE.payment_categories
-        sam = store.get_user("sam")
-        counts = {"people": len(caseload), "contacts": 0, "payments": 0, "sessions": 0}
-        real_clock = store.clock
+        counts = add_demo_history(store, caseload, days=days, seed=seed, today=today, per_day=per_day)
+        return {"people": len(caseload), **counts}
+    finally:
+        store.lock()
+
+
+def add_demo_history(
+    store: Store,
+    caseload: list[Person],
+    *,
+    days: int,
+    seed: int,
+    today: date,
+    per_day: tuple[int, int] = (4, 12),
+) -> dict[str, int]:
+    """`days` of duty work at this desk's hub (weekdays only) about people in `caseload`.
+
+    Everything is recorded by the hub's own users, as the central record requires."""
+    rng = random.Random(seed + 1)
+    if not caseload:
+        return {"contacts": 0, "payments": 0, "sessions": 0}
+    recorders = [u.login for u in DEMO_USERS if u.hub_code == store.hub_code and u.role != "duty_manager"]
+    purposes = [p.code for p in EXAMPLE_REFERENCE.contact_purposes]
+    categories = EXAMPLE_REFERENCE.payment_categories
+    sam = store.get_user("sam")
+    counts = {"contacts": 0, "payments": 0, "sessions": 0}
+    real_clock, real_user = store.clock, store.user
+    try:
         for back in range(days, 0, -1):
             day = today - timedelta(days=back)
             if day.weekday() >= 5:
                 continue
             opening = datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
             with store.batch():
-                for _ in range(rng.randint(4, 12)):
+                for _ in range(rng.randint(*per_day)):
                     who = rng.choice(caseload)
                     start = opening + timedelta(minutes=rng.randint(0, 330))
                     kind = rng.choice([ContactType.DROP_IN] * 3 + [ContactType.PHONE, ContactType.TEXT])
@@ -297,7 +344,7 @@ def build_demo(
                             hub_code=store.hub_code,  # a device records at its own hub
                             contact_type=kind,
                             made_by=MadeBy.DUTY_PA,
-                            recorded_by=rng.choice(["sam", "priya"]),
+                            recorded_by=rng.choice(recorders),
                             started_at=start,
                             ended_at=start + timedelta(minutes=rng.randint(10, 120))
                             if kind is ContactType.DROP_IN
@@ -336,7 +383,7 @@ def build_demo(
                     counts["payments"] += 1
                 if rng.random() < 0.5:
                     session = DropInSession(
-                        hub_code="DEW",
+                        hub_code=store.hub_code,
                         session_type=rng.choice(EXAMPLE_REFERENCE.session_types).code,
                         starts_at=opening + timedelta(hours=1),
                         ends_at=opening + timedelta(hours=3),
@@ -367,7 +414,6 @@ def build_demo(
                     )
                     store.close_session(session.id, at=opening + timedelta(hours=3))
                     counts["sessions"] += 1
-        store.clock = real_clock
-        return counts
     finally:
-        store.lock()
+        store.clock, store.user = real_clock, real_user
+    return counts

@@ -13,14 +13,25 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from hubdesk import config
-from hubdesk.demo import DEMO_PASSPHRASE, DEMO_USERS, EXAMPLE_REFERENCE, build_demo
+from hubdesk.demo import (
+    DEMO_PASSPHRASE,
+    DEMO_USERS,
+    EXAMPLE_REFERENCE,
+    add_demo_history,
+    build_demo,
+    create_demo_store,
+    demo_caseload,
+)
+from hubdesk.domain.models import Person
 from hubdesk.store.store import Store, store_exists
 
 DEMO_PORT = int(os.environ.get("HUBDESK_DEMO_PORT", "8470"))
+DEMO_PEOPLE, DEMO_DAYS, DEMO_SEED = 300, 21, 7
+DEMO_PER_DAY = (30, 60)  # contacts a day at a busy hub
 
 
 def _central_reference():
@@ -42,22 +53,30 @@ def _port_free(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) != 0
 
 
-def start_central(data_dir: Path) -> subprocess.Popen | None:
-    """The demo's central service on 127.0.0.1:DEMO_PORT, or None if it cannot start."""
+def start_central(data_dir: Path, caseload: list[Person] | None = None) -> subprocess.Popen | None:
+    """The demo's central service on 127.0.0.1:DEMO_PORT, or None if it cannot start.
+
+    A new central database gets the example reference data and, when given, the demo
+    caseload (both hubs), as a council's would from its case management system."""
     try:
         from hubcentral.storage import CentralStore
     except ImportError:
         return None
-    db = data_dir / "central.db"
-    if not db.exists():
-        central = CentralStore.open(str(db))
-        try:
-            central.set_reference(_central_reference(), datetime.now(UTC))
-        finally:
-            central.close()
     if not _port_free(DEMO_PORT):
         print(f"  port {DEMO_PORT} is in use: the desk opens offline (set HUBDESK_DEMO_PORT)")
         return None
+    db = data_dir / "central.db"
+    if not db.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        central = CentralStore.open(str(db))
+        try:
+            now = datetime.now(UTC)
+            central.set_reference(_central_reference(), now)
+            if caseload:
+                rows = [p.model_dump(mode="json", exclude={"id", "version"}) for p in caseload]
+                central.load_caseload(rows, now)
+        finally:
+            central.close()
     log = open(data_dir / "central.log", "ab")  # noqa: SIM115 - handed to the child process
     process = subprocess.Popen(
         [
@@ -106,16 +125,50 @@ def enrol_demo(data_dir: Path, passphrase: str) -> None:
         print(f"  enrolled the demo desk with the central service on 127.0.0.1:{DEMO_PORT}")
 
 
+def build_from_central(
+    data_dir: Path, passphrase: str, caseload: list[Person], today: date | None = None
+) -> dict[str, int]:
+    """The demo desk as a real one starts: enrolled, its working set pulled from the central
+    record (its own hub's people in full, the other hub's only as duty needs them), then
+    weeks of duty work recorded at the desk and not yet synced."""
+    from hubdesk.sync.client import SyncClient
+
+    create_demo_store(data_dir, passphrase).lock()
+    enrol_demo(data_dir, passphrase)
+    with Store.unlock(data_dir, "nadia", passphrase) as store:
+        with SyncClient(store) as client:
+            client.pull()
+        held = store.people()
+        day = today or date.today()
+        counts = add_demo_history(store, held, days=DEMO_DAYS, seed=DEMO_SEED, today=day, per_day=DEMO_PER_DAY)
+    return {"people": len(caseload), "held here": len(held), **counts}
+
+
 def main() -> int:
     data_dir = config.data_dir()
-    if not store_exists(data_dir):
-        print(f"Building the demo store in {data_dir} (synthetic people only)...", flush=True)
-        counts = build_demo(data_dir, people=300, days=21, seed=7)
-        print("  " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     passphrase = os.environ.get("HUBDESK_PASSPHRASE") or DEMO_PASSPHRASE
-    central = start_central(data_dir)
+    fresh = not store_exists(data_dir)
+    caseload = None
+    if fresh:
+        print(f"Building the demo in {data_dir} (synthetic people only)...", flush=True)
+        caseload = demo_caseload(DEMO_PEOPLE, DEMO_SEED, date.today())
+        (data_dir / "central.db").unlink(missing_ok=True)  # a new demo desk gets a new central record
+    central = start_central(data_dir, caseload)
     try:
-        if central is not None:
+        if fresh:
+            if central is not None:
+                try:
+                    counts = build_from_central(data_dir, passphrase, caseload or [])
+                except Exception as exc:
+                    print(f"  the demo could not be built with its central service ({type(exc).__name__}: {exc});")
+                    print("  run `make clean` and `make run` again")
+                    return 1
+            else:  # offline: the desk makes its own hub's people, which it may send later
+                counts = build_demo(
+                    data_dir, people=DEMO_PEOPLE, days=DEMO_DAYS, seed=DEMO_SEED, per_day=DEMO_PER_DAY, only_hub="DEW"
+                )
+            print("  " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+        elif central is not None:
             try:
                 enrol_demo(data_dir, passphrase)
             except Exception as exc:  # the demo desk still opens, offline
