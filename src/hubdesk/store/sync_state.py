@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from hubdesk.domain.ids import uuid7
 from hubdesk.domain.models import Person, User
+from hubdesk.store import actions as followed_up
 from hubdesk.store import working_set
 from hubdesk.store.store import OutboxItem, Store, _iso
 
@@ -387,6 +388,9 @@ def apply_changes(
                     _apply_handover(store, change.body, now)
                 elif change.kind == "summary":
                     working_set.put_summary(store, change.record_id, _summary_json(change.body))
+                elif change.kind in followed_up.PULLED:
+                    if followed_up.apply_pulled(store, change.kind, change.body, seq):
+                        tally.events += 1
                 elif change.kind in working_set.PULLED_MODELS:
                     record = working_set.PULLED_MODELS[change.kind].model_validate(change.body)
                     if working_set.put_event(store, change.kind, record, change.desk, seq, touched, index):

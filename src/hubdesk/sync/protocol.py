@@ -261,6 +261,8 @@ FEED_KINDS = (
     "session",
     "attendance",
     "handover_note",
+    "action",
+    "action_update",
 )
 # Of another hub's young person a desk holds only what duty needs to find and help them
 # safely: never their contact details, notes or voice (DESIGN.md, "Working sets and trust").

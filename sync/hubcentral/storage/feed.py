@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from hubcentral.storage.actions import ACTION_MODELS
 from hubcentral.storage.base import StoreBase
 from hubcentral.storage.common import MODELS, iso
 from hubdesk.domain.day import HandoverNote
@@ -33,6 +34,7 @@ FEED_MODELS: dict[str, type[BaseModel]] = {
     "reference": CentralReference,
     "summary": PersonSummary,
     "handover_note": HandoverNote,
+    **ACTION_MODELS,
 }
 
 

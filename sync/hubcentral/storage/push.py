@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from hubcentral.storage.actions import ACTION_MODELS, check_action, feed_hubs
 from hubcentral.storage.base import StoreBase
 from hubcentral.storage.common import IMMUTABLE, MODELS, Device, iso
 from hubcentral.storage.engine import Tx
@@ -19,7 +20,19 @@ from hubdesk.domain.ids import uuid7
 from hubdesk.domain.models import EmergencyPayment, PaymentDecision, Person
 from hubdesk.sync.protocol import CentralReference, ItemResult, ItemStatus, PushItem, canonical_json, content_hash
 
-FED_EVENTS = frozenset({"contact", "payment", "payment_decision", "reversal", "session", "attendance", "handover_note"})
+FED_EVENTS = frozenset(
+    {
+        "contact",
+        "payment",
+        "payment_decision",
+        "reversal",
+        "session",
+        "attendance",
+        "handover_note",
+        "action",
+        "action_update",
+    }
+)
 """The events a hub's desks share: each goes into the feed for the desks of its hub."""
 EVENT_TIME = ("started_at", "starts_at", "recorded_at", "decided_at", "written_at")
 FEED_INSERT = "INSERT INTO changes(kind, record_id, body, at, hub_code, desk, device_id) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -76,6 +89,9 @@ class _Batch:
             # What one desk records reaches the hub's other desks at their next sync.
             data = json.loads(body)
             self.fed.append([key[0], key[1], body, event_time(data, at), hub, desk, device_id])
+            for other in feed_hubs(key[0], data, hub, self.records) if key[0] in ACTION_MODELS else ():
+                # An action about another hub's young person reaches that hub's desks too.
+                self.fed.append([key[0], key[1], body, event_time(data, at), other, desk, device_id])
             if key[0] in ("contact", "payment", "reversal"):
                 self.activity.setdefault(str(data.get("person_id") or ""), []).append((key[0], data, hub or ""))
 
@@ -160,9 +176,10 @@ PARENTS: dict[str, tuple[str, str]] = {
     "payment_decision": ("payment", "payment_id"),
     "reversal": ("payment", "payment_id"),
     "attendance": ("session", "session_id"),
+    "action_update": ("action", "action_id"),
 }
 # Kinds the service keeps without a central model but puts in the feed: checked in full.
-FED_MODELS: dict[str, type[BaseModel]] = {"handover_note": HandoverNote}
+FED_MODELS: dict[str, type[BaseModel]] = {"handover_note": HandoverNote, **ACTION_MODELS}
 
 
 class PushMixin(StoreBase):
@@ -315,6 +332,14 @@ class PushMixin(StoreBase):
     def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime, batch: _Batch) -> ItemResult:
         model = MODELS.get(item.kind)
         if model is None:
+            if item.kind in ACTION_MODELS:
+                try:
+                    action = ACTION_MODELS[item.kind].model_validate(item.body)
+                except ValidationError:
+                    action = None  # _apply_event says what is wrong with it
+                why = action and check_action(tx, batch.reference, item.kind, action, device.hub_code, batch.records)
+                if why:
+                    return _refused(item, 403, why)
             return self._apply_event(device, item, digest, now, batch)
         try:
             record = model.model_validate(item.body)
