@@ -241,7 +241,9 @@ class PathwayPlan(_Record):
         elif self.next_due < self.last_review:
             raise invalid("The next review is due before the last one")
         elif self.next_due > latest:
-            raise invalid(f"A pathway plan is reviewed at least every {PLAN_REVIEW_MONTHS} months: next due by {latest:%-d %b %Y}")
+            raise invalid(
+                f"A plan is reviewed at least every {PLAN_REVIEW_MONTHS} months: next due by {day_text(latest)}"
+            )
         return self
 
     @property
@@ -384,28 +386,53 @@ _ACCOMMODATION_WORDS = _words(
 )
 _EET_WORDS = _words(
     EetStatus,
-    {"in education": "education", "in training": "training", "in employment": "employment", "employed": "employment",
-     "apprenticeship": "training", "not in education employment or training": "neet"},
+    {
+        "in education": "education",
+        "in training": "training",
+        "in employment": "employment",
+        "employed": "employment",
+        "apprenticeship": "training",
+        "not in education employment or training": "neet",
+    },
 )
 _NEET_WORDS = _words(
     NeetReason,
-    {"pregnancy": "pregnancy_or_parenting", "parenting": "pregnancy_or_parenting", "ill health": "illness",
-     "sickness": "illness", "disabled": "disability"},
+    {
+        "pregnancy": "pregnancy_or_parenting",
+        "parenting": "pregnancy_or_parenting",
+        "ill health": "illness",
+        "sickness": "illness",
+        "disabled": "disability",
+    },
 )
 _IMMIGRATION_WORDS = _words(
     ImmigrationStatus,
-    {"awaiting decision": "awaiting_decision", "awaiting home office decision": "awaiting_decision",
-     "ltr": "leave_to_remain", "refugee status": "leave_to_remain", "are": "appeal_rights_exhausted",
-     "appealing": "appeal"},
+    {
+        "awaiting decision": "awaiting_decision",
+        "awaiting home office decision": "awaiting_decision",
+        "ltr": "leave_to_remain",
+        "refugee status": "leave_to_remain",
+        "are": "appeal_rights_exhausted",
+        "appealing": "appeal",
+    },
 )
 _PREFERRED_WORDS = _words(
     PreferredContact,
-    {"call": "phone", "sms": "text", "message": "text", "whatsapp": "text", "post": "letter", "face to face": "in_person"},
+    {"call": "phone", "sms": "text", "message": "text", "whatsapp": "text", "post": "letter"},
 )
 _YES = {"yes", "y", "true", "1", "suitable"}
 _NO = {"no", "n", "false", "0", "unsuitable", "not suitable"}
-_FREQUENCIES = {"weekly": 7, "every week": 7, "fortnightly": 14, "every two weeks": 14, "monthly": 28,
-                "every month": 28, "every 4 weeks": 28, "every 6 weeks": 42, "every 8 weeks": 56}
+_FREQUENCIES = {
+    "weekly": 7,
+    "every week": 7,
+    "fortnightly": 14,
+    "every two weeks": 14,
+    "monthly": 28,
+    "every month": 28,
+    "every 4 weeks": 28,
+    "every 6 weeks": 42,
+    "every 8 weeks": 56,
+}
 
 
 def _choice(text: str, words: Mapping[str, str], what: str, enum: type[StrEnum]) -> StrEnum | None:
@@ -653,4 +680,3 @@ def row_cells(contact: Mapping[str, object], circumstances: Circumstances, every
         "contact_every": "" if every is None else str(every),
         "extended_support": "yes" if c.extended_support else "",
     }
-

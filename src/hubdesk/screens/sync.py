@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Label, Static
 
+from hubdesk.domain.fields import differing, flatten
 from hubdesk.domain.models import when
 from hubdesk.store import desk as desk_queries
 from hubdesk.store import sync_state, working_set
@@ -67,13 +68,14 @@ def conflict_text(conflict: dict[str, Any]) -> str:
         "holds. Both are kept; make the change you want to keep as a normal edit, then mark it settled (s).",
         "",
     ]
-    changed = sorted(k for k in set(local) | set(remote) if local.get(k) != remote.get(k) and k != "version")
+    mine, theirs = flatten(local), flatten(remote)
+    changed = differing(local, remote)
     if not remote:
         lines.append("The central record did not send its side.")
     for key in changed:
-        lines.append(f"{key.replace('_', ' ')}:")
-        lines.append(f"  this desk:          {json.dumps(local.get(key), ensure_ascii=False)}")
-        lines.append(f"  the central record: {json.dumps(remote.get(key), ensure_ascii=False)}")
+        lines.append(f"{key.replace('_', ' ').replace('.', ' ')}:")
+        lines.append(f"  this desk:          {json.dumps(mine.get(key), ensure_ascii=False)}")
+        lines.append(f"  the central record: {json.dumps(theirs.get(key), ensure_ascii=False)}")
     if remote and not changed:
         lines.append("The two sides hold the same details.")
     return "\n".join(lines)

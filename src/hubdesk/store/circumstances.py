@@ -61,9 +61,7 @@ def change_circumstances(
     since it was opened; NotAllowed for another hub's young person (their desk changes them)."""
     current = store.get_person(person_id)
     if current.hub_code != store.hub_code:
-        raise NotAllowed(
-            f"This young person belongs to hub {current.hub_code}: a desk there changes their details"
-        )
+        raise NotAllowed(f"This young person belongs to hub {current.hub_code}: a desk there changes their details")
     try:
         updated = with_circumstances(
             current, contact=contact, circumstances=circumstances, expected_contact_days=expected_contact_days
