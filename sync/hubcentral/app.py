@@ -458,7 +458,9 @@ def make_app(service: Service) -> FastAPI:
         person (another hub's without contact details, notes or voice), reference data, recent
         activity summaries, and this hub's events from every desk within the retention window."""
         assert auth.device is not None
-        return store.changes(since, limit, auth.device.hub_code, service.clock(), auth.device_id)
+        now = service.clock()
+        page = store.changes(since, limit, auth.device.hub_code, now, auth.device_id)
+        return page.model_copy(update={"server_time": now})
 
     @app.get(f"{PREFIX}/reference", response_model=CentralReference, tags=["sync"], responses=REFUSALS)
     def reference(auth: Signed) -> CentralReference:

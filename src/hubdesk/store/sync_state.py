@@ -491,6 +491,7 @@ def _apply_reference(store: Store, body: dict[str, Any], now: Any) -> None:
 
     reference = CentralReference.model_validate(body)
     store.set_reference(reference.device_reference())
+    _put(store, "retention_days", str(reference.retention_days))  # retention.K_RETENTION_DAYS
     for user in reference.users:
         _put_user(store, user, now)
 

@@ -18,6 +18,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,7 @@ import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
-from hubdesk.store import sync_state
+from hubdesk.store import retention, sync_state
 from hubdesk.store.store import Store
 from hubdesk.sync.protocol import (
     MAX_BATCH,
@@ -101,6 +102,7 @@ class SyncReport:
     round_trips: int = 0
     audit_sent: int = 0
     audit_acked: int = 0
+    removed: int = 0  # synced events past the retention window, removed after this sync
     audit_problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -181,6 +183,7 @@ class SyncClient:
             verify=_tls(verify) if self.server.startswith("https:") else False,
         )
         self.round_trips = 0
+        self.service_time: datetime | None = None  # the service's clock, from the last page pulled
 
     def close(self) -> None:
         self.http.close()
@@ -414,6 +417,8 @@ class SyncClient:
                 report.reset = True
                 report.notes.append("The service did not know this desk's place; fetched everything again")
             tally = sync_state.apply_changes(self.store, page.changes, page.cursor, page.database_id, unreadable)
+            if page.server_time is not None:
+                self.service_time = page.server_time
             report.pulled += len(page.changes) + len(unreadable)
             report.set_aside += tally.set_aside
             report.events += tally.events
@@ -437,6 +442,12 @@ class SyncClient:
             str(int(self.clock())),
             f"completed: sent {report.pushed}, received {report.pulled}, audit held to {report.audit_acked}",
         )
+        if self.service_time is not None:
+            # Synced events older than the window leave the desk, measured by the service's clock.
+            kept = retention.after_sync(self.store, self.service_time)
+            report.removed = kept.total
+            if kept.total or kept.skipped:
+                report.notes.append(kept.line())
         report.round_trips = self.round_trips
         return report
 
@@ -498,7 +509,14 @@ def read_page(content: bytes) -> tuple[ChangesPage, list[tuple[int, str, str, st
             unreadable.append(
                 (seq, str(data.get("kind", "?"))[:40], str(data.get("record_id", "?"))[:64], f"not readable: {fields}")
             )
-    page = ChangesPage(changes=changes, cursor=raw.cursor, more=raw.more, reset=raw.reset, database_id=raw.database_id)
+    page = ChangesPage(
+        changes=changes,
+        cursor=raw.cursor,
+        more=raw.more,
+        reset=raw.reset,
+        database_id=raw.database_id,
+        server_time=raw.server_time,
+    )
     return page, unreadable
 
 

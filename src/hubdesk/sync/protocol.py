@@ -332,6 +332,7 @@ class RawChangesPage(BaseModel):
     more: bool
     reset: bool = False
     database_id: str = ""
+    server_time: datetime | None = None
 
 
 class ChangesPage(Message):
@@ -343,6 +344,11 @@ class ChangesPage(Message):
         "",
         description="Changes when the service's database is replaced or restored; "
         "a device seeing a new one pulls again from 0",
+    )
+    server_time: datetime | None = Field(
+        None,
+        description="The service's clock when the page was made: a desk measures its retention window "
+        "from this, never from its own clock",
     )
 
 
