@@ -73,6 +73,14 @@ class DeskScreen(DeskBase[None]):
         Binding("p", "payment", "Pay", id="desk.payment", tooltip="Record an emergency payment"),
         Binding("o", "sign_out", "Out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"),
         Binding("s", "sessions", "Sessions", id="desk.sessions", tooltip="Drop-in sessions and their registers"),
+        Binding(
+            "a",
+            "actions",
+            "Actions",
+            id="desk.actions",
+            tooltip="Actions to follow up: for me, for my caseload",
+            show=False,  # the footer is full at 80 columns (Lock would fall off): a, or ctrl+p
+        ),
         Binding("e", "end_of_day", "End", id="desk.end_of_day", tooltip="End of day checklist"),
         Binding(
             "y",
@@ -324,6 +332,11 @@ class DeskScreen(DeskBase[None]):
         from .sessions import SessionsScreen
 
         self.app.push_screen(SessionsScreen())
+
+    def action_actions(self) -> None:
+        from .actions import ActionsScreen
+
+        self.app.push_screen(ActionsScreen())
 
     def action_end_of_day(self) -> None:
         from .end_of_day import EndOfDayScreen
