@@ -70,6 +70,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     from hubdesk.store.store import Store
 
     data_dir = config.data_dir(args.data_dir)
+    if not args.user:
+        raise CliError("say who the first user is with --user LOGIN")
     hub = Hub(code=args.hub, name=args.hub_name or args.hub)
     limit = parse_pounds(args.limit) if args.limit else 0
     user = User(
@@ -256,19 +258,23 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from hubdesk.store.backup import restore_backup
 
     data_dir = config.data_dir(args.data_dir)
+    options = {"replace": args.replace, "force": args.force, "other_hub": args.other_hub}
     if args.recovery_key:
         code = os.environ.get("HUBDESK_RECOVERY_KEY") or getpass.getpass("Recovery key: ")
-        header = restore_backup(Path(args.file), data_dir, recovery_code=code, replace=args.replace)
+        done = restore_backup(Path(args.file), data_dir, recovery_code=code, **options)
     else:
         login = _user(args)
-        header = restore_backup(
-            Path(args.file),
-            data_dir,
-            login=login,
-            passphrase=_passphrase(f"Passphrase for {login}: "),
-            replace=args.replace,
+        done = restore_backup(
+            Path(args.file), data_dir, login=login, passphrase=_passphrase(f"Passphrase for {login}: "), **options
         )
-    print(f"Restored the {header['hub_code']} store made {header['made_at']} into {data_dir}")
+    print(f"Restored the {done.header['hub_code']} store made {done.header['made_at']} into {data_dir}")
+    if done.kept is not None:
+        print(f"The store it replaced is kept, encrypted, in {done.kept} (open it with --data-dir there)")
+    print()
+    print("ENROL AGAIN: the restored store is a new device for the central record, so that nothing it")
+    print("sends can be taken for what the old device sent. Records made now are kept and sent after")
+    where = f" --server {done.server}" if done.server else " --server ADDRESS"
+    print(f"enrolment. Ask the central admin for a code, then: hubdesk enrol{where} --code CODE")
     return EXIT_OK
 
 
@@ -303,14 +309,32 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _global_options(default: object) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """--data-dir, and --user / --recovery-key. The top level sets their defaults; each
+    command's copy leaves an option it was not given alone (argparse.SUPPRESS), so
+    `hubdesk --data-dir X init` and `hubdesk init --data-dir X` mean the same."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--data-dir", help="the store's folder (default: HUBDESK_HOME or the platform's)")
+    common.add_argument(
+        "--data-dir", default=default, help="the store's folder (default: HUBDESK_HOME or the platform's)"
+    )
     who = argparse.ArgumentParser(add_help=False)
-    who.add_argument("--user", help="your user name (default: HUBDESK_USER, else asked)")
-    who.add_argument("--recovery-key", action="store_true", help="open with the recovery key instead")
+    who.add_argument("--user", default=default, help="your user name (default: HUBDESK_USER, else asked)")
+    who.add_argument(
+        "--recovery-key",
+        action="store_true",
+        default=False if default is None else default,
+        help="open with the recovery key instead",
+    )
+    return common, who
 
-    parser = _Parser(prog="hubdesk", description="The duty desk for a care leavers' service.", parents=[common])
+
+def build_parser() -> argparse.ArgumentParser:
+    top_common, top_who = _global_options(None)
+    common, who = _global_options(argparse.SUPPRESS)
+
+    parser = _Parser(
+        prog="hubdesk", description="The duty desk for a care leavers' service.", parents=[top_common, top_who]
+    )
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     p = sub.add_parser("desk", parents=[common], help="open the desk (the default)")
@@ -319,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("init", parents=[common], help="make a new store on this device")
     p.add_argument("--hub", required=True, help="hub code, e.g. DEW")
     p.add_argument("--hub-name", help="the hub's name")
-    p.add_argument("--user", required=True, help="first user's login name")
+    p.add_argument("--user", default=argparse.SUPPRESS, help="first user's login name (required)")
     p.add_argument("--name", help="first user's display name")
     p.add_argument("--role", required=True, choices=["pa", "advanced_pa", "duty_manager", "admin"])
     p.add_argument("--limit", help="payment authorisation limit in pounds, e.g. 25.00")
@@ -349,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common, who], help="restore an encrypted backup")
     p.add_argument("file")
     p.add_argument("--replace", action="store_true", help="replace the store already in the data folder")
+    p.add_argument(
+        "--force", action="store_true", help="replace it even with records not yet sent (it is kept beside it)"
+    )
+    p.add_argument("--other-hub", action="store_true", help="restore a backup of another hub's store over this one")
     p.set_defaults(func=cmd_restore)
 
     p = sub.add_parser("passwd", parents=[common, who], help="change a passphrase")

@@ -21,6 +21,7 @@ import json
 import os
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
@@ -112,6 +113,69 @@ def read_backup(source: Path) -> tuple[dict, bytes, bytes, bytes]:
     return header, head, db_bytes, mac
 
 
+class RestoreRefused(StoreError):
+    """Restoring would lose records or mix up hubs: nothing was changed."""
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What a restore did: the backup's header, the new device id the restored store took,
+    and where the store it replaced was kept (None if there was none)."""
+
+    header: dict
+    device_id: str
+    kept: Path | None
+    server: str | None
+
+
+def _live_store_state(
+    data_dir: Path, login: str | None, passphrase: str | None, recovery_code: str | None
+) -> tuple[str, dict[str, int]] | None:
+    """(hub code, outbox rows the central record does not hold, by state) of the store in
+    data_dir, or None if these credentials do not open it."""
+    from hubdesk.store import sync_state
+
+    try:
+        if recovery_code is not None:
+            live = Store.recover(data_dir, recovery_code)
+        else:
+            live = Store.unlock(data_dir, login or "", passphrase or "")
+    except StoreError:
+        return None
+    with live:
+        return live.hub_code, sync_state.not_held(live)
+
+
+def _unsent_words(counts: dict[str, int]) -> str:
+    waiting = counts.get("waiting", 0) + counts.get("sending", 0)
+    attention = counts.get("conflict", 0) + counts.get("quarantined", 0)
+    parts = []
+    if waiting:
+        parts.append(f"{waiting:,} waiting to be sent")
+    if attention:
+        parts.append(f"{attention:,} sent but not taken (needing attention)")
+    return f"{waiting + attention:,} record(s) the central record does not hold ({', '.join(parts)})"
+
+
+def _keep_aside(data_dir: Path, now: str) -> Path:
+    """Move the live store's files (database, WAL, key slots) into a folder beside the data
+    folder: still encrypted, still opened by its own passphrases with --data-dir there."""
+    kept = data_dir.with_name(f"{data_dir.name}.replaced-{now}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = data_dir.with_name(f"{data_dir.name}.replaced-{now}-{n}")
+    kept.mkdir(mode=0o700)
+    for name in (db_path(data_dir), slots_path(data_dir)):
+        for suffix in ("-wal", "-shm", ""):  # the WAL before its database: never a database without its log
+            path = Path(str(name) + suffix)
+            if path.exists():
+                os.replace(path, kept / path.name)
+    sqlcipher.fsync_dir(kept)
+    sqlcipher.fsync_dir(data_dir)
+    return kept
+
+
 def restore_backup(
     source: Path,
     data_dir: Path,
@@ -120,16 +184,48 @@ def restore_backup(
     passphrase: str | None = None,
     recovery_code: str | None = None,
     replace: bool = False,
-) -> dict:
-    """Check a backup fully (checksum, key, HMAC, every page) and put it in data_dir."""
+    force: bool = False,
+    other_hub: bool = False,
+) -> Restored:
+    """Check a backup fully (checksum, key, HMAC, every page) and put it in data_dir.
+
+    Never loses a record: over a live store (`replace`) it refuses while that store holds
+    records the central record does not (unless `force`), refuses a backup of another hub's
+    store (unless `other_hub`), and keeps the replaced store, encrypted, in a folder beside
+    the data folder. The restored store takes a new device identity (and must enrol again),
+    so neither its audit sequence nor what it sends can collide with what the old device
+    already sent; its receipt numbers move to a new block (see `_new_receipt_block`)."""
     header, head, db_bytes, mac = read_backup(source)
     data_dir = Path(data_dir)
-    if store_exists(data_dir) and not replace:
+    live = store_exists(data_dir)
+    if live and not replace:
         raise StoreExists(f"There is already a store in {data_dir}; restore into an empty folder, or pass --replace")
+    if live:
+        state = _live_store_state(data_dir, login, passphrase, recovery_code)
+        if state is None and not force:
+            raise RestoreRefused(
+                f"These credentials do not open the store in {data_dir}, so it cannot be checked for records "
+                "not yet sent: open it and sync first, or pass --force to replace it anyway (it is kept, "
+                "encrypted, beside the data folder)"
+            )
+        if state is not None:
+            live_hub, unsent = state
+            if live_hub != header.get("hub_code") and not other_hub:
+                raise RestoreRefused(
+                    f"The backup is of a {header.get('hub_code')} store and the store in {data_dir} is {live_hub}'s: "
+                    "pass --other-hub if this desk is to become a desk of that hub. Nothing was changed"
+                )
+            if unsent and not force:
+                raise RestoreRefused(
+                    f"The store in {data_dir} has {_unsent_words(unsent)}: sync it first, or pass --force to "
+                    "replace it anyway (it is kept, encrypted, beside the data folder). Nothing was changed"
+                )
     slot_data = header["slots"]
     tmp_dir = data_dir.with_name(data_dir.name + f".restoring-{os.getpid()}")
     shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
+    tmp_dir.mkdir(parents=True, mode=0o700)
+    kept: Path | None = None
+    key = bytearray()
     try:
         (tmp_dir / slots_path(tmp_dir).name).write_text(json.dumps(slot_data))
         slots = KeySlotFile.load(slots_path(tmp_dir))
@@ -150,14 +246,56 @@ def restore_backup(
                 raise BackupDamaged(f"{source} holds a damaged database ({len(bad)} bad page(s))")
         finally:
             conn.close()
+        device_id, server = _as_new_device(tmp_dir, key, slots, None if recovery_code is not None else login)
         data_dir.mkdir(parents=True, exist_ok=True)
-        if replace:
-            for name in (db_path(data_dir), slots_path(data_dir)):
-                for suffix in ("", "-wal", "-shm"):
-                    Path(str(name) + suffix).unlink(missing_ok=True)
+        if live:
+            kept = _keep_aside(data_dir, time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()))
         os.replace(db_path(tmp_dir), db_path(data_dir))
         os.replace(slots_path(tmp_dir), slots_path(data_dir))
         sqlcipher.fsync_dir(data_dir)
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
-    return header
+        for i in range(len(key)):
+            key[i] = 0
+    return Restored(header=header, device_id=device_id, kept=kept, server=server)
+
+
+RECEIPT_BLOCK = 1_000_000
+
+
+def _new_receipt_block(store: Store) -> int:
+    """Move the receipt counter to the start of the next block of a million.
+
+    The device the backup came from may have gone on numbering receipts after the backup
+    was made (and sent them): carrying on from the backup's counter would hand out those
+    numbers again. No device hands out a million receipts, so the next block is clear of
+    everything the old device numbered. Returns the counter's new value."""
+    rows = store._rows("SELECT value FROM counters WHERE name = 'receipt'")
+    current = rows[0][0] if rows else 0
+    held = store._rows(
+        "SELECT max(CAST(substr(receipt_no, length(?) + 1) AS INTEGER)) FROM payments WHERE receipt_no LIKE ? || '%'",
+        [f"{store.hub_code}-{store.device_no}-", f"{store.hub_code}-{store.device_no}-"],
+    )[0][0]
+    floor = max(current, held or 0)
+    value = (floor // RECEIPT_BLOCK + 1) * RECEIPT_BLOCK
+    store.db.execute(
+        "INSERT INTO counters(name, value) VALUES ('receipt', ?) "
+        "ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+        [value],
+    )
+    return value
+
+
+def _as_new_device(data_dir: Path, key: bytearray, slots: KeySlotFile, login: str | None) -> tuple[str, str | None]:
+    """Open the restored copy (still in its temporary folder) and make it a new device, in
+    one transaction: the new identity, the receipt block, and the audit entry saying so."""
+    from hubdesk.store import sync_state
+
+    store = Store(data_dir, bytearray(key), slots, login.strip().lower() if login else None)
+    with store:
+        with store._save() as now:
+            receipts = _new_receipt_block(store)
+            device_id = sync_state.become_new_device(
+                store, now, f"restored from a backup; receipts from {receipts + 1}"
+            )
+        return device_id, sync_state.get(store, sync_state.K_SERVER)

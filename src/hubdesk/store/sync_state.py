@@ -39,6 +39,7 @@ K_LAST_SYNC = "last_sync_at"
 K_BUNDLE_KEY = "service_bundle_key"
 K_DATABASE = "service_database_id"
 K_AUDIT_ACKED = "audit_acked"  # the service holds this desk's audit entries 1..this
+K_RESTORED = "restored_from"  # set on a store restored from a backup until it enrols again
 
 
 def get(store: Store, key: str) -> str | None:
@@ -64,7 +65,38 @@ def device_id(store: Store) -> str:
 
 
 def enrolled(store: Store) -> bool:
-    return get(store, K_ENROLLED) is not None
+    return bool(get(store, K_ENROLLED))
+
+
+def restored_from(store: Store) -> str | None:
+    """The device id this store was restored from, while it waits to enrol as a new device."""
+    return get(store, K_RESTORED) or None
+
+
+# Unsent, or sent and not taken: what the central record does not hold from this desk.
+NOT_HELD = (WAITING, SENDING, CONFLICT, QUARANTINED)
+
+
+def not_held(store: Store) -> dict[str, int]:
+    """Outbox rows the central record does not hold, by state (waiting, sending, conflict, quarantined)."""
+    return {state: n for state, n in states(store).items() if state in NOT_HELD and n}
+
+
+def become_new_device(store: Store, now: Any, why: str) -> str:
+    """Give this store a new device identity inside the caller's transaction (a restored
+    store): a new device id, no device key or enrolment, the change feed and the audit
+    history the service holds for it starting from nothing. The service then holds this
+    desk's audit chain under the new id from entry 1, so its sequence numbers can never
+    collide with what the old device sent. Returns the new device id."""
+    old = store.meta("device_id")
+    new = uuid7()
+    store.db.execute("UPDATE meta SET value = ? WHERE key = 'device_id'", [new])
+    for key in (K_KEY, K_ENROLLED, K_BUNDLE_KEY, "pending_device_key", "pending_server_url"):
+        store.db.execute("DELETE FROM sync_state WHERE key = ?", [key])
+    for key, value in {K_CURSOR: "0", K_DATABASE: "", K_AUDIT_ACKED: "0", K_RESTORED: old}.items():
+        _put(store, key, value)
+    store._audit(now, "restore", "device", None, f"{why}; was device {old}, now {new}")
+    return new
 
 
 def cursor(store: Store) -> int:

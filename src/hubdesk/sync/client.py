@@ -144,6 +144,13 @@ def _key(store: Store) -> Ed25519PrivateKey | None:
     return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw)) if raw else None
 
 
+RESTORED_NOT_ENROLLED = (
+    "This store was restored from a backup, so it is a new device for the central record: "
+    "ask the central admin for an enrolment code and run `hubdesk enrol` (nothing here is lost; "
+    "what waits is sent after enrolment)"
+)
+
+
 def _transport_error(exc: Exception) -> str:
     return f"could not reach the central record service ({type(exc).__name__})"
 
@@ -213,6 +220,8 @@ class SyncClient:
         """A signed request, retried with back-off when the connection fails or the service is busy."""
         key = key or _key(self.store)
         if key is None:
+            if sync_state.restored_from(self.store):
+                raise NotEnrolled(RESTORED_NOT_ENROLLED)
             raise NotEnrolled("This desk has no device key: run `hubdesk enrol`")
         user = self._user()
         body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
@@ -622,6 +631,7 @@ def enrol(
         sync_state.K_BUNDLE_KEY: answer.bundle_key,
         K_PENDING_KEY: "",
         K_PENDING_SERVER: "",
+        sync_state.K_RESTORED: "",
     }
     if sync_state.get(store, sync_state.K_SERVER) != server:
         # A new service: its change feed, and the audit history it holds, start from the beginning.
