@@ -18,8 +18,23 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 GENESIS = "0" * 64
 
 
+CHAIN_KEY_META = "audit_chain_key"
+
+
 def audit_key(db_key: bytes | bytearray) -> bytes:
+    """The chain's MAC key as a store that was never rekeyed has it: HKDF of its database key."""
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hubdesk audit chain v1").derive(bytes(db_key))
+
+
+def chain_key(conn, db_key: bytes | bytearray) -> bytes:
+    """The chain's MAC key for this store. A rekey (a user removed) changes the database key
+    but must not change the chain's key (the central record holds the MACs already made),
+    so before its first rekey a store keeps the key it had, inside the encrypted database
+    (meta `audit_chain_key`); until then it is derived from the database key."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", [CHAIN_KEY_META]).fetchone()
+    if row is not None and isinstance(row[0], bytes | bytearray) and len(row[0]) == 32:
+        return bytes(row[0])
+    return audit_key(db_key)
 
 
 def body_hash(body: str) -> str:
