@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label, Static
 from hubdesk.domain.models import Person, when
 from hubdesk.store import desk as desk_queries
 from hubdesk.store import working_set
+from hubdesk.store.circumstances import open_conflicts
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.people import (
     ALERT_MARK,
@@ -25,6 +26,7 @@ from hubdesk.widgets.people import (
 )
 
 from .base import DeskBase
+from .circumstances import circumstance_lines, flag_line
 
 
 def alert_lines(person: Person) -> list[str]:
@@ -54,6 +56,13 @@ class PersonScreen(DeskBase[None]):
             tooltip="Sign in for a drop-in visit, or sign out if in the building",
         ),
         Binding("c", "contact", "Contact", id="person.contact", tooltip="Record a contact"),
+        Binding(
+            "e",
+            "details",
+            "Details",
+            id="person.details",
+            tooltip="Change their details: phone, accommodation, EET, pathway plan and more",
+        ),
         Binding("p", "payment", "Payment", id="person.payment", tooltip="Record an emergency payment"),
         Binding(
             "r", "reverse", "Reverse", id="person.reverse", tooltip="Reverse the highlighted payment, with a reason"
@@ -68,6 +77,7 @@ class PersonScreen(DeskBase[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="person-name", classes="title", markup=False)
         yield Static("", id="person-alerts", classes="alerts", markup=False)
+        yield Static("", id="person-flags", markup=False)
         yield Static("", id="person-details", markup=False)
         with Vertical(id="person-lists"):
             yield Label("Recent contacts", classes="section-title")
@@ -115,8 +125,22 @@ class PersonScreen(DeskBase[None]):
         ]
         if flags(person):
             details.append("Also: " + ", ".join(flags(person)))
-        if person.contact.phone or person.contact.email:
-            details.append(f"Phone: {person.contact.phone or '-'}    Email: {person.contact.email or '-'}")
+        marked = self.query_one("#person-flags", Static)
+        marked.display = False
+        if person.walk_in:
+            pass
+        elif person.hub_code != store.hub_code:
+            details.append(f"Their circumstances and contact details are kept by the {person.hub_code} desks")
+        else:
+            details += circumstance_lines(person, day)
+            marked.update(flag_line(person, day))
+            marked.display = bool(marked.content)
+            waiting = open_conflicts(store, person.id)
+            if waiting:
+                details.append(
+                    f"{ALERT_MARK} A change to these details conflicts with the central record: "
+                    "settle it in Sync details"
+                )
         visit = desk_queries.visit_in_building(store, person.id)
         if visit:
             details.append(f"In the building since {when(visit.started_at)} (v signs out)")
@@ -190,6 +214,15 @@ class PersonScreen(DeskBase[None]):
         from .contact import ContactFormScreen
 
         self.app.push_screen(ContactFormScreen(self.person_id, visit=False))
+
+    def action_details(self) -> None:
+        from .circumstances import CircumstancesFormScreen
+
+        person = self.person
+        if person is not None and person.hub_code != self.store.hub_code:
+            self.say(f"Their details are changed at a {person.hub_code} desk.")
+            return
+        self.app.push_screen(CircumstancesFormScreen(self.person_id))
 
     def action_payment(self) -> None:
         from .payment import PaymentFormScreen

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from hubdesk.domain.circumstances import AccommodationType, Circumstances, Flag, flags
+from hubdesk.domain.enums import LegalStatus
 from hubdesk.domain.models import ContactDetails, Person
 from hubdesk.store.errors import NotAllowed, StoreError
 from hubdesk.store.store import Store
@@ -78,7 +79,11 @@ def out_of_date(person: Person, today: date) -> list[Flag]:
     """What the person screen marks (walk-ins not yet matched have no circumstances to mark)."""
     if person.walk_in:
         return []
-    return flags(person.circumstances, today)
+    found = flags(person.circumstances, today)
+    if person.legal_status is LegalStatus.QUALIFYING:
+        # Qualifying young people have advice and support, not a pathway plan.
+        found = [f for f in found if f is not Flag.NO_PLAN]
+    return found
 
 
 def open_conflicts(store: Store, person_id: str) -> int:
