@@ -198,8 +198,23 @@ class HubDeskApp(App[int]):
         self.last_activity = self._monotonic()
         self.sync_view = replace(self.sync_view, enrolled=self._enrolled(store))
         self.post_message(Unlocked(self.last_login or ""))
+        self._say_actions(store)
         # Soon after unlocking, not during it: the check runs in a worker and never blocks.
         self.set_timer(1.0, self.check_service)
+
+    def _say_actions(self, store: Store) -> None:
+        """At unlock: "3 actions for you, 1 overdue" (a opens them on the desk)."""
+        from zoneinfo import ZoneInfo
+
+        from hubdesk.domain.actions import unlock_line
+        from hubdesk.store import actions as followed_up
+
+        if store.user is None:
+            return
+        today = self.clock().astimezone(ZoneInfo("Europe/London")).date()
+        line = unlock_line(*followed_up.counts(store, store.user.login, today))
+        if line:
+            self.notify(f"{line} (a shows them)", markup=False, timeout=10)
 
     def on_unmount(self) -> None:
         self._drop_store()
