@@ -268,7 +268,7 @@ class PushMixin(StoreBase):
         digest = content_hash(item.kind, item.record_id, item.body)
         seen = received.get(item.id)
         if seen is not None:
-            if seen[0] != digest or seen[1] != device.device_id:
+            if seen[0] != digest or not self._same_desk_line(tx, seen[1], device):
                 return ItemResult(
                     id=item.id,
                     status=ItemStatus.REJECTED,
@@ -328,6 +328,16 @@ class PushMixin(StoreBase):
         # The same id twice in one batch: the second is answered like a resend.
         received[item.id] = (digest, device.device_id, result.status.value, result.code, result.reason)
         return result
+
+    def _same_desk_line(self, tx: Tx, sent_by: str, device: Device) -> bool:
+        """Whether an outbox id first sent by `sent_by` may be answered as already held for
+        `device`: the same device, or another of the same hub sending the same content (a
+        desk restored from a backup is a new device, and resends what the old one sent
+        after the backup was made)."""
+        if sent_by == device.device_id:
+            return True
+        row = tx.one("SELECT hub_code FROM devices WHERE device_id = ?", [sent_by])
+        return row is not None and row[0] == device.hub_code
 
     def _apply(self, tx: Tx, device: Device, item: PushItem, digest: str, now: datetime, batch: _Batch) -> ItemResult:
         model = MODELS.get(item.kind)
