@@ -40,6 +40,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from hubcentral import conflicts, reference_example, walk_ins
 from hubcentral.caseload import DEFAULT_MAX_MB, check_caseload, stream_caseload
 from hubcentral.storage import MODELS, CaseloadError, CentralError, CentralStore
 from hubdesk.domain.errors import field_errors
@@ -315,6 +316,16 @@ def cmd_reference_show(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Records in clear: to stdout, or to a new 0600 file (an existing one only with --force)."""
+    if args.person is not None:
+        from hubcentral import subject_access
+
+        return subject_access.cmd_export(args)
+    if args.format == "html":
+        print(
+            "hubdesk-central: nothing exported: --format html is for one young person (--person CASE_ID)",
+            file=sys.stderr,
+        )
+        return 2
     since = _since(args.since)
     try:
         if args.out:
@@ -361,7 +372,7 @@ def cmd_conflicts_list(args: argparse.Namespace) -> int:
         print("No conflicts to settle.")
     for c in conflicts:
         print(
-            f"{c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
+            f"{c['id']}  {c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
             f"its version {c['local_body'].get('version')} against central version "
             f"{c['remote_body'].get('version')}"
         )
@@ -478,6 +489,7 @@ def parser() -> argparse.ArgumentParser:
     rs.add_argument("file")
     rs.set_defaults(func=cmd_reference_set)
     rsub.add_parser("show", parents=[db], help="Print the reference data").set_defaults(func=cmd_reference_show)
+    reference_example.register(rsub)
 
     x = sub.add_parser("export", parents=[db], help="Export records for the case management system")
     x.add_argument(
@@ -488,7 +500,13 @@ def parser() -> argparse.ArgumentParser:
         "(or a newer kind the desks send); audit for the devices' audit chains. An unknown kind is refused",
     )
     x.add_argument("--since", default=None, help="Received on or after this date (YYYY-MM-DD)")
-    x.add_argument("--format", choices=("json", "csv"), default="json")
+    x.add_argument("--format", choices=("json", "csv", "html"), default="json")
+    x.add_argument(
+        "--person",
+        default=None,
+        metavar="CASE_ID",
+        help="Everything held about one young person (subject access), as --format html or json",
+    )
     x.add_argument("--out", default=None, help="Write to this new file (mode 0600) instead of standard output")
     x.add_argument("--force", action="store_true", help="Replace the --out file if it exists")
     x.set_defaults(func=cmd_export)
@@ -502,6 +520,8 @@ def parser() -> argparse.ArgumentParser:
     kl = ksub.add_parser("list", parents=[db])
     kl.add_argument("--all", action="store_true", help="include settled ones")
     kl.set_defaults(func=cmd_conflicts_list)
+    conflicts.register(ksub, db)
+    walk_ins.register(sub, db)
 
     a = sub.add_parser("audit", help="The devices' audit chains held centrally")
     asub = a.add_subparsers(dest="action", required=True)
