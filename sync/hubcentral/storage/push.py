@@ -13,6 +13,7 @@ from hubcentral.storage.actions import ACTION_MODELS, check_action, feed_hubs
 from hubcentral.storage.base import StoreBase
 from hubcentral.storage.common import IMMUTABLE, MODELS, Device, iso
 from hubcentral.storage.engine import Tx
+from hubcentral.storage.report_index import index_events
 from hubcentral.storage.trust import check_actors, check_decision, check_payment
 from hubdesk.domain.day import HandoverNote
 from hubdesk.domain.errors import field_errors
@@ -102,6 +103,7 @@ class _Batch:
             list(self.inserts.values()),
         )
         tx.executemany(FEED_INSERT, self.fed)
+        index_events(tx, [(row[0], row[1], row[2]) for row in self.fed])  # the service report's columns
         self._summaries(tx, now)
         tx.executemany(
             "UPDATE records SET version = ?, hub_code = ?, device_id = ?, outbox_id = ?, content_hash = ?, "

@@ -66,3 +66,8 @@ CREATE INDEX IF NOT EXISTS audit_refusals_device ON audit_refusals(device_id, se
 
 # Columns added after a database was first made: (table, column, type).
 ADDED_COLUMNS = (("changes", "hub_code", "TEXT"), ("changes", "desk", "TEXT"), ("changes", "device_id", "TEXT"))
+
+# The service report's narrow tables (issue 11, item 5): see report_index.
+from hubcentral.storage.report_index import DDL as _REPORT_DDL  # noqa: E402
+
+SCHEMA += _REPORT_DDL

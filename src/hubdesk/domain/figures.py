@@ -1,0 +1,243 @@
+"""The service's figures (issue 11, item 5) as pure functions: who counts on a day, in touch by
+age band with its "of" count, accommodation, EET, pathway plans, actions overdue and emergency
+payments. The central report (every hub) and the desk's end of day (one hub) feed the same
+function, so the two can never count differently.
+
+Who counts: young people in the caseload (not walk-ins waiting to be matched) aged 16 up to
+their 25th birthday on the day (later only with extended support). Qualifying young people,
+and anyone without an allocated PA, are counted apart from the PA cases, whose figures these are.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from hubdesk.domain.rules import age_on
+
+SUPPORT_ENDS_AT = 25  # support lasts until the 25th birthday
+
+
+@dataclass(frozen=True)
+class Band:
+    """An age band of the figures: ages low..high (inclusive) on the report's day."""
+
+    label: str
+    low: int
+    high: int
+
+
+# The 2022 bands; the 2026 report's are BANDS_2026 (both are configuration, not law).
+BANDS_2022 = (Band("16-17", 16, 17), Band("18-20", 18, 20), Band("21+", 21, 24))
+BANDS_2026 = (Band("16-17", 16, 17), Band("18", 18, 18), Band("19-22", 19, 22), Band("23-24", 23, 24))
+# Where a young person has no needs-led frequency: an example default, by age (as in_touch).
+DEFAULT_INTERVAL_DAYS = {16: 28, 17: 28}
+DEFAULT_INTERVAL_ADULT = 56
+
+SUITABILITY = ("suitable", "unsuitable", "not recorded")
+EET_STATES = ("education", "training", "employment", "neet", "not recorded")
+PLAN_STATES = ("in date", "overdue", "none")
+
+
+def band_for(age: int, bands: Iterable[Band]) -> str | None:
+    return next((b.label for b in bands if b.low <= age <= b.high), None)
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    """What the figures need of one young person (no names: ids, dates and codes)."""
+
+    id: str
+    hub_code: str
+    date_of_birth: date | None
+    legal_status: str | None
+    allocated_pa: str | None
+    walk_in: bool
+    extended_support: bool
+    expected_contact_days: int | None
+    suitability: str
+    eet: str
+    plan_due: date | None
+
+    @classmethod
+    def from_body(cls, body: Mapping[str, Any]) -> PersonFacts:
+        """From a person record as JSON data (central or desk): no model validation, so ten
+        thousand people cost milliseconds."""
+        c = body.get("circumstances") or {}
+        acc = c.get("accommodation") or None
+        if acc is None or acc.get("suitable") is None:
+            suitability = "not recorded"
+        else:
+            suitability = "suitable" if acc["suitable"] else "unsuitable"
+        eet = (c.get("eet") or {}).get("status") or "not recorded"
+        plan = c.get("pathway_plan") or None
+        due = None
+        if plan is not None:
+            due = date.fromisoformat(plan.get("next_due") or plan["last_review"])
+            if not plan.get("next_due"):
+                from hubdesk.domain.circumstances import PLAN_REVIEW_MONTHS, add_months
+
+                due = add_months(due, PLAN_REVIEW_MONTHS)
+        dob = body.get("date_of_birth")
+        return cls(
+            id=str(body["id"]),
+            hub_code=str(body["hub_code"]),
+            date_of_birth=date.fromisoformat(dob) if dob else None,
+            legal_status=body.get("legal_status"),
+            allocated_pa=body.get("allocated_pa"),
+            walk_in=bool(body.get("walk_in") or body.get("needs_matching")),
+            extended_support=bool(c.get("extended_support")),
+            expected_contact_days=body.get("expected_contact_days"),
+            suitability=suitability,
+            eet=eet,
+            plan_due=due,
+        )
+
+    def interval_days(self, age: int) -> int:
+        if self.expected_contact_days:
+            return int(self.expected_contact_days)
+        return DEFAULT_INTERVAL_DAYS.get(age, DEFAULT_INTERVAL_ADULT)
+
+
+@dataclass(frozen=True)
+class Share:
+    """"262 of 283"."""
+
+    count: int
+    of: int
+
+    @property
+    def percent(self) -> int | None:
+        return None if not self.of else round(100 * self.count / self.of)
+
+    def __str__(self) -> str:
+        pct = f" ({self.percent}%)" if self.of else ""
+        return f"{self.count} of {self.of}{pct}"
+
+
+@dataclass
+class HubFigures:
+    """One hub's figures, or the whole service's (hub "ALL")."""
+
+    hub: str
+    in_touch: dict[str, Share] = field(default_factory=dict)
+    pa_cases: int = 0
+    qualifying_apart: int = 0
+    over_25: int = 0
+    accommodation: Counter = field(default_factory=Counter)
+    eet: dict[str, Counter] = field(default_factory=dict)
+    plans: Counter = field(default_factory=Counter)
+    actions_open: int = 0
+    actions_overdue: int = 0
+    payments: dict[str, tuple[int, int]] = field(default_factory=dict)  # category -> (count, pence)
+
+    @property
+    def in_touch_total(self) -> Share:
+        return Share(sum(s.count for s in self.in_touch.values()), sum(s.of for s in self.in_touch.values()))
+
+    @property
+    def engaged(self) -> Share:
+        """Engaged in education, training or employment, of all PA cases."""
+        total = Counter()
+        for counts in self.eet.values():
+            total.update(counts)
+        return Share(total["education"] + total["training"] + total["employment"], sum(total.values()))
+
+
+@dataclass
+class ServiceFigures:
+    as_of: date
+    since: date
+    bands: tuple[Band, ...]
+    hubs: dict[str, HubFigures]
+    total: HubFigures
+
+
+@dataclass(frozen=True)
+class ActionFact:
+    person_hub: str
+    due: date | None
+    recorded_on: date
+    done_on: date | None
+
+
+@dataclass(frozen=True)
+class PaymentFact:
+    hub_code: str
+    category: str
+    amount_pence: int
+
+
+def compute(
+    as_of: date,
+    people: Iterable[PersonFacts],
+    last_touch: Mapping[str, date],
+    actions: Iterable[ActionFact] = (),
+    payments: Iterable[PaymentFact] = (),
+    *,
+    bands: tuple[Band, ...] = BANDS_2022,
+    since: date | None = None,
+    hubs: Iterable[str] = (),
+) -> ServiceFigures:
+    """The figures on `as_of` (end of that day). `last_touch`: each person's last day seen or
+    spoken to on or before it. `payments`: those in effect, made from `since` to `as_of`."""
+    since = since or as_of.replace(day=1)
+    by_hub: dict[str, HubFigures] = {h: _empty(h, bands) for h in hubs}
+    total = _empty("ALL", bands)
+    for p in people:
+        if p.walk_in or p.date_of_birth is None:
+            continue
+        age = age_on(p.date_of_birth, as_of)
+        if age < 16:
+            continue
+        figures = by_hub.setdefault(p.hub_code, _empty(p.hub_code, bands))
+        if age >= SUPPORT_ENDS_AT and not p.extended_support:
+            for f in (figures, total):
+                f.over_25 += 1
+            continue
+        if p.legal_status == "qualifying" or not p.allocated_pa:
+            for f in (figures, total):
+                f.qualifying_apart += 1
+            continue
+        band = band_for(min(age, bands[-1].high), bands)
+        seen = last_touch.get(p.id)
+        in_touch = seen is not None and (as_of - seen).days <= p.interval_days(age)
+        plan = "none" if p.plan_due is None else ("overdue" if p.plan_due < as_of else "in date")
+        for f in (figures, total):
+            f.pa_cases += 1
+            if band is not None:
+                share = f.in_touch[band]
+                f.in_touch[band] = Share(share.count + in_touch, share.of + 1)
+                f.eet[band][p.eet] += 1
+            f.accommodation[p.suitability] += 1
+            f.plans[plan] += 1
+    for a in actions:
+        if a.recorded_on > as_of or (a.done_on is not None and a.done_on <= as_of):
+            continue
+        figures = by_hub.setdefault(a.person_hub, _empty(a.person_hub, bands))
+        overdue = a.due is not None and a.due < as_of
+        for f in (figures, total):
+            f.actions_open += 1
+            f.actions_overdue += overdue
+    for pay in payments:
+        figures = by_hub.setdefault(pay.hub_code, _empty(pay.hub_code, bands))
+        for f in (figures, total):
+            n, pence = f.payments.get(pay.category, (0, 0))
+            f.payments[pay.category] = (n + 1, pence + pay.amount_pence)
+    return ServiceFigures(as_of, since, bands, dict(sorted(by_hub.items())), total)
+
+
+def _empty(hub: str, bands: tuple[Band, ...]) -> HubFigures:
+    return HubFigures(
+        hub=hub,
+        in_touch={b.label: Share(0, 0) for b in bands},
+        eet={b.label: Counter() for b in bands},
+    )
+
+
+def window_start(as_of: date, longest_interval: int = 366) -> date:
+    """How far back a contact can still count as in touch."""
+    return as_of - timedelta(days=longest_interval)
