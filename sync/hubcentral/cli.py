@@ -535,6 +535,10 @@ def parser() -> argparse.ArgumentParser:
     dr = dsub.add_parser("revoke", parents=[db])
     dr.add_argument("device_id")
     dr.set_defaults(func=cmd_devices_revoke)
+
+    from hubcentral import report as service_report
+
+    service_report.add_parser(sub, db)
     return p
 
 

@@ -166,9 +166,12 @@ class ActionFact:
 
 @dataclass(frozen=True)
 class PaymentFact:
+    """Payments in effect of one category at one hub (one payment, or `count` of them)."""
+
     hub_code: str
     category: str
     amount_pence: int
+    count: int = 1
 
 
 def compute(
@@ -226,7 +229,7 @@ def compute(
         figures = by_hub.setdefault(pay.hub_code, _empty(pay.hub_code, bands))
         for f in (figures, total):
             n, pence = f.payments.get(pay.category, (0, 0))
-            f.payments[pay.category] = (n + 1, pence + pay.amount_pence)
+            f.payments[pay.category] = (n + pay.count, pence + pay.amount_pence)
     return ServiceFigures(as_of, since, bands, dict(sorted(by_hub.items())), total)
 
 
