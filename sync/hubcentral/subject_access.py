@@ -308,8 +308,20 @@ def _e(value: Any) -> str:
     return html.escape(str(value))
 
 
+LABELS = {
+    "allocated_pa": "Allocated PA",
+    "hub_code": "Hub",
+    "uasc": "Unaccompanied asylum seeker (UASC)",
+    "eet": "Education, training or employment",
+    "approx_age": "Approximate age",
+    "expected_contact_days": "Expected contact (every so many days)",
+    "case_id": "Case id",
+    "walk_in": "Recorded as a walk-in",
+}
+
+
 def _label(key: str) -> str:
-    return html.escape(key.replace("_", " ").capitalize())
+    return html.escape(LABELS.get(key) or key.replace("_", " ").capitalize())
 
 
 def _time(value: Any) -> str:
