@@ -216,10 +216,13 @@ def _header(header: list[str]) -> list[str]:
     return problems
 
 
-def _rows(counted: _Counted, path: Path, problems: _Problems) -> Iterator[tuple[int, dict[str, Any] | None]]:
+def _rows(
+    counted: _Counted, path: Path, problems: _Problems, *, validate: bool = True
+) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """(line, Person fields) for each row, or (line, None) for a row with a problem (added to
     `problems`). A problem that stops the reading (a cell over the csv module's limit, bytes
-    that are not UTF-8, a file over the limit) ends the rows."""
+    that are not UTF-8, a file over the limit) ends the rows. `validate=False` skips the
+    Person check (the second read of a checked file: the load validates each person)."""
     text = io.TextIOWrapper(io.BufferedReader(counted, 1 << 16), encoding="utf-8-sig", newline="")
     reader = csv.reader(text)
     try:
@@ -244,7 +247,8 @@ def _rows(counted: _Counted, path: Path, problems: _Problems) -> Iterator[tuple[
             row = dict(zip(header, cells + [""] * (width - len(cells)), strict=True))
             try:
                 data = caseload_row(row)
-                Person.model_validate({**data, "version": 1})
+                if validate:
+                    Person.model_validate({**data, "version": 1})
             except RowProblem as bad:
                 problems.add(f"line {line}, {bad.field}: {bad.message}")
                 yield line, None
@@ -334,7 +338,7 @@ def stream_caseload(checked: CheckedFile) -> Iterator[dict[str, Any]]:
     changed = CaseloadError([f"{checked.path.name} changed while it was being loaded: nothing loaded"])
     problems = _Problems()
     with _open_counted(checked.path, checked.limit) as counted:
-        for _, data in _rows(counted, checked.path, problems):
+        for _, data in _rows(counted, checked.path, problems, validate=False):
             if data is None:
                 raise changed
             yield data
