@@ -28,11 +28,25 @@ DatabaseError = dbapi2.DatabaseError
 KEY_BYTES = 32
 
 
-def _key_pragma(key: bytes | bytearray) -> str:
+def _raw_key_pragma(name: str, key: bytes | bytearray) -> str:
     if len(key) != KEY_BYTES:
         raise StoreError("The database key has the wrong length")
-    # A raw key in x'..' form: SQLCipher uses it as is, no KDF at open.
-    return f"PRAGMA key = \"x'{bytes(key).hex()}'\""
+    # A raw key in x'..' form: SQLCipher uses it as is, no KDF at open. The one place the
+    # key becomes text: the driver takes a pragma only as a SQL string (sqlcipher3 has no
+    # bytes key API). The string is built here, handed straight to execute and dropped; it
+    # is never logged or kept (Python cannot zero it, so it lives as briefly as we can make it).
+    return f"PRAGMA {name} = \"x'{key.hex()}'\""
+
+
+def key_pragma(key: bytes | bytearray) -> str:
+    return _raw_key_pragma("key", key)
+
+
+def rekey_pragma(key: bytes | bytearray) -> str:
+    return _raw_key_pragma("rekey", key)
+
+
+_key_pragma = key_pragma
 
 
 def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> dbapi2.Connection:

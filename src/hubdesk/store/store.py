@@ -35,7 +35,7 @@ from hubdesk.domain.models import (
 )
 from hubdesk.domain.rules import can_approve, check_authorisation
 from hubdesk.store import sqlcipher
-from hubdesk.store.audit import GENESIS, AuditEntry, audit_key, body_hash
+from hubdesk.store.audit import GENESIS, AuditEntry, body_hash, chain_key
 from hubdesk.store.errors import (
     NoStore,
     NotAllowed,
@@ -54,10 +54,12 @@ from hubdesk.store.keys import (
     calibrate,
     new_database_key,
     new_recovery_code,
+    new_slot,
     normalise_recovery_code,
-    wrap,
+    wipe,
 )
 from hubdesk.store.schema import migrate, schema_version
+from hubdesk.store.unlocks import UnlockLog
 
 DB_NAME = "hubdesk.db"
 
@@ -134,8 +136,7 @@ class StoreHandle:
         return Store(self.data_dir, self.key, self.slots, self.login, clock=self.clock)
 
     def discard(self) -> None:
-        for i in range(len(self.key)):
-            self.key[i] = 0
+        wipe(self.key)
 
 
 class Store:
@@ -149,20 +150,42 @@ class Store:
         login: str | None,
         *,
         clock: Callable[[], datetime] = _utcnow,
+        read_only: bool = False,
     ) -> None:
         self.data_dir = Path(data_dir)
         self._key: bytearray | None = key
-        self._audit_key: bytes | None = audit_key(key)
+        self._audit_key: bytes | None = None
         self.slots = slots
         self.clock = clock
-        self._conn = sqlcipher.connect(db_path(self.data_dir), key, create=True)
+        self.read_only = read_only
+        self.notices: list[str] = []
+        """What the unlock could not finish (a removal held back), for the desk or CLI to say."""
+        self._conn = None
+        try:
+            self._conn = sqlcipher.connect(db_path(self.data_dir), key, create=True)
+        except BaseException:
+            self.lock()
+            raise
         self.db = sqlcipher.database(self._conn)
         self._person_index: Any = None
         try:
-            migrate(self.db)
+            if read_only:
+                # backup and export on a full disk: nothing is written (no migration, no audit
+                # entry: that is owed, beside the slots, until the next writable unlock).
+                from hubdesk.store.schema import migrations
+
+                if list(migrations.pending(self.db)):
+                    raise StoreError("This store needs an upgrade first, which needs room to write")
+                self._conn.execute("PRAGMA query_only = ON")
+            else:
+                migrate(self.db)
+            self._audit_key = chain_key(self._conn, key)
         except sqlcipher.DatabaseError as exc:
             self.lock()
             raise sqlcipher.translate(exc, "prepare the database") from None
+        except BaseException:
+            self.lock()
+            raise
         self.user: User | None = None
         if login is not None:
             self.user = self.get_user(login)
@@ -198,9 +221,10 @@ class Store:
         store_id = uuid7()
         recovery = new_recovery_code()
         slots = KeySlotFile(slots_path(data_dir), store_id, {})
-        slots.put(wrap(store_id, first_user.login, passphrase.encode(), key, kdf))
-        slots.put(wrap(store_id, RECOVERY, normalise_recovery_code(recovery), key, kdf))
+        slots.put(new_slot(store_id, first_user.login, passphrase.encode(), {0: key}, kdf))
+        slots.put(new_slot(store_id, RECOVERY, normalise_recovery_code(recovery), {0: key}, kdf))
         slots.save()
+        UnlockLog(data_dir).ensure()
         store = cls(data_dir, key, slots, None, clock=clock)
         with store._save() as now:
             for k, v in {
@@ -220,30 +244,65 @@ class Store:
         return store, recovery
 
     @classmethod
-    def unlock(cls, data_dir: Path, login: str, passphrase: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
+    def unlock(
+        cls,
+        data_dir: Path,
+        login: str,
+        passphrase: str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        read_only: bool = False,
+        purpose: str = "",
+        progress: Callable[[float], None] | None = None,
+    ) -> Store:
+        """Open with a user's passphrase. read_only=True writes nothing to the database (for
+        backup and export on a full disk); its audit entry is written at the next unlock."""
+        from hubdesk.store.access import open_store
+
         data_dir = Path(data_dir)
         _require_store(data_dir)
-        slots = KeySlotFile.load(slots_path(data_dir))
         login = login.strip().lower()
-        key = slots.open(login, passphrase.encode())
-        store = cls(data_dir, key, slots, login, clock=clock)
-        store._check_store_id()
-        with store._save() as now:
-            store._audit(now, "unlock", "store", None, "passphrase")
-        return store
+        return open_store(
+            cls,
+            data_dir,
+            login,
+            passphrase.encode(),
+            login=login,
+            how="passphrase",
+            clock=clock,
+            read_only=read_only,
+            purpose=purpose,
+            progress=progress,
+        )
 
     @classmethod
-    def recover(cls, data_dir: Path, recovery_code: str, *, clock: Callable[[], datetime] = _utcnow) -> Store:
+    def recover(
+        cls,
+        data_dir: Path,
+        recovery_code: str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        read_only: bool = False,
+        purpose: str = "",
+        progress: Callable[[float], None] | None = None,
+    ) -> Store:
         """Open with the recovery key (no user yet: set a passphrase next)."""
+        from hubdesk.store.access import open_store
+
         data_dir = Path(data_dir)
         _require_store(data_dir)
-        slots = KeySlotFile.load(slots_path(data_dir))
-        key = slots.open(RECOVERY, normalise_recovery_code(recovery_code))
-        store = cls(data_dir, key, slots, None, clock=clock)
-        store._check_store_id()
-        with store._save() as now:
-            store._audit(now, "unlock", "store", None, "recovery key")
-        return store
+        return open_store(
+            cls,
+            data_dir,
+            RECOVERY,
+            normalise_recovery_code(recovery_code),
+            login=None,
+            how="recovery key",
+            clock=clock,
+            read_only=read_only,
+            purpose=purpose,
+            progress=progress,
+        )
 
     def _check_store_id(self) -> None:
         if self.meta("store_id") != self.slots.store_id:
@@ -272,9 +331,7 @@ class Store:
 
     def lock(self) -> None:
         """Close the database and drop the key from memory."""
-        if self._key is not None:
-            for i in range(len(self._key)):
-                self._key[i] = 0
+        wipe(self._key)
         self._key = None
         self._audit_key = None
         self._person_index = None
@@ -429,7 +486,7 @@ class Store:
             raise StoreExists(f"There is already a user called {user.login}")
         assert self._key is not None
         kdf = self.slots.slot(self._actor()).kdf if self.user else calibrate()
-        self.slots.put(wrap(self.slots.store_id, user.login, passphrase.encode(), self._key, kdf))
+        self.slots.put(new_slot(self.slots.store_id, user.login, passphrase.encode(), self._own_keys(), kdf))
         self.slots.save()
         try:
             with self._save() as now:
@@ -453,20 +510,45 @@ class Store:
                 raise WrongPassphrase("Give your current passphrase")
             self._verify_slot(login, old_passphrase)
         kdf = self.slots.slots[login].kdf if login in self.slots.slots else calibrate()
-        self.slots.put(wrap(self.slots.store_id, login, new_passphrase.encode(), self._key, kdf))
-        self.slots.save()
+        slot = new_slot(self.slots.store_id, login, new_passphrase.encode(), self._own_keys(), kdf)
+        # The audit entry first: a kill between the two leaves an entry for a change that did
+        # not happen (the old passphrase still works), never a change with no entry.
         with self._save() as now:
             self._audit(now, "passphrase", "user", login, "slot rewrapped")
+        try:
+            self.slots.put(slot)
+            self.slots.save()
+        except StoreError as exc:
+            try:
+                with self._save() as now:
+                    self._audit(now, "passphrase", "user", login, "not changed: the slot file could not be written")
+            except StoreError:
+                pass
+            raise exc from None
+
+    def _own_keys(self) -> dict[int, bytearray]:
+        """The database key by generation, to seal into a new slot."""
+        assert self._key is not None
+        return {self.slots.generation: self._key}
+
+    def remove_users(self, logins: list[str], progress: Callable[[float], None] | None = None):
+        """Drop users' key slots and seal a new database key to everyone else (duty manager or
+        admin). Returns an access.Removal saying what happened."""
+        from hubdesk.store.access import remove_users
+
+        self._require_open()
+        if self.read_only:
+            raise StoreError("The store was opened read-only")
+        return remove_users(self, logins, progress)
 
     def _verify_slot(self, login: str, passphrase: str) -> None:
         assert self._key is not None
         key = self.slots.open(login, passphrase.encode())
         try:
-            if not hmac.compare_digest(bytes(key), bytes(self._key)):
+            if not hmac.compare_digest(key, self._key):
                 raise WrongPassphrase(f"Wrong passphrase for {login}")
         finally:
-            for i in range(len(key)):
-                key[i] = 0
+            wipe(key)
 
     def verify_manager(self, login: str, passphrase: str, amount_pence: int) -> User:
         """A duty manager's approval on this device: their own passphrase, their own limit."""
