@@ -52,6 +52,9 @@ EXPORT_KINDS = ("contact", "payment", "payment_decision", "reversal", "session",
 # `hubdesk export --what` speaks of people, contacts, payments and sessions: the same words here.
 DESK_WORDS = {"people": "person", "contacts": "contact", "payments": "payment", "sessions": "session"}
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# One port everywhere (this default, `make run`'s demo service, the documents): 8470, the
+# one users have seen in the README and the demo from the start.
+DEFAULT_PORT = 8470
 MAX_CODE_LIFE = timedelta(days=30)
 
 
@@ -434,7 +437,7 @@ def parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("serve", parents=[db], help="Run the HTTP API")
     s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}")
     s.add_argument("--tls-cert", default=None)
     s.add_argument("--tls-key", default=None)
     s.add_argument("--log-level", default="info")

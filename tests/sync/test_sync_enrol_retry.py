@@ -180,10 +180,10 @@ def test_lost_answer_is_retried_with_the_same_code(tmp_path: Path, server: LiveS
     [
         ("https://records.example.gov.uk/", "https://records.example.gov.uk"),
         ("HTTPS://Records.Example.gov.uk:443/central/", "https://records.example.gov.uk/central"),
-        ("http://127.0.0.1:8765/", "http://127.0.0.1:8765"),
-        ("http://127.0.0.2:8765", "http://127.0.0.2:8765"),
-        ("http://localhost:8765", "http://localhost:8765"),
-        ("http://[::1]:8765/", "http://[::1]:8765"),
+        ("http://127.0.0.1:8470/", "http://127.0.0.1:8470"),
+        ("http://127.0.0.2:8470", "http://127.0.0.2:8470"),
+        ("http://localhost:8470", "http://localhost:8470"),
+        ("http://[::1]:8470/", "http://[::1]:8470"),
     ],
 )
 def test_service_addresses_are_parsed(given: str, spelt: str) -> None:
@@ -194,9 +194,9 @@ def test_service_addresses_are_parsed(given: str, spelt: str) -> None:
     ("given", "why"),
     [
         ("http://localhost.example.org", "https://"),
-        ("http://127.0.0.1.nip.io:8765", "https://"),
+        ("http://127.0.0.1.nip.io:8470", "https://"),
         ("http://[::1].example.org", "not a valid URL"),
-        ("http://192.168.1.20:8765", "https://"),
+        ("http://192.168.1.20:8470", "https://"),
         ("http://10.0.0.1", "https://"),
         ("ftp://127.0.0.1", "https://"),
         ("records.example.gov.uk", "https://"),
