@@ -10,7 +10,7 @@ DEMO_HOME ?= $(CURDIR)/.demo
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,central]'
 	touch $(STAMP)
 
 install: $(STAMP)
