@@ -50,8 +50,8 @@ def test_age_is_exact_over_many_years() -> None:
         (date(2026, 6, 15), AgeBand.BAND_18_20),
         (date(2029, 6, 14), AgeBand.BAND_18_20),  # last day aged 20
         (date(2029, 6, 15), AgeBand.BAND_21_25),
-        (date(2034, 6, 14), AgeBand.BAND_21_25),  # last day aged 25
-        (date(2034, 6, 15), AgeBand.OVER_25),
+        (date(2033, 6, 14), AgeBand.BAND_21_25),  # last day aged 24
+        (date(2033, 6, 15), AgeBand.OVER_25),  # the 25th birthday: support has ended
     ],
 )
 def test_age_band_edges(day: date, band: AgeBand) -> None:
@@ -67,7 +67,7 @@ def test_age_band_of_a_leap_day_birthday_moves_on_1_march() -> None:
 
 
 def test_age_band_labels_are_the_reporting_bands() -> None:
-    assert [b.value for b in AgeBand] == ["under 16", "16-17", "18-20", "21-25", "over 25"]
+    assert [b.value for b in AgeBand] == ["under 16", "16-17", "18-20", "21-25", "25 and over"]
 
 
 def _user(role: str = "pa", limit: int = 2500, *, active: bool = True) -> User:
@@ -116,10 +116,10 @@ def test_a_duty_manager_may_approve_up_to_their_limit() -> None:
 
 
 @pytest.mark.parametrize("role", [Role.PA, Role.ADVANCED_PA, Role.ADMIN])
-def test_only_a_duty_manager_approves(role: Role) -> None:
+def test_only_the_roles_the_rules_name_approve(role: Role) -> None:
     ok, why = can_approve(_user(role=role.value, limit=1_000_000), 100)
     assert not ok
-    assert why == "Sam Test is not a duty manager"
+    assert why == f"Sam Test may not authorise payments ({role.label.lower()})"
 
 
 def test_an_inactive_manager_cannot_approve() -> None:

@@ -29,10 +29,10 @@ def band(person: dict, on: date) -> str:
         age = person["approx_age"]
     else:
         return "age not known"
-    for label, low, high in (("under 16", 0, 15), ("16-17", 16, 17), ("18-20", 18, 20), ("21-25", 21, 25)):
+    for label, low, high in (("under 16", 0, 15), ("16-17", 16, 17), ("18-20", 18, 20), ("21-25", 21, 24)):
         if low <= age <= high:
             return label
-    return "over 25"
+    return "25 and over"
 
 
 class Exported:

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from hubdesk.reports.in_touch import in_touch_report, render_csv, render_md
+from hubdesk.reports.in_touch import APART, in_touch_report, render_csv, render_md
 from tests.reports.conftest import TODAY
 from tests.reports.counting import LONDON, Exported, band, london_day
 
@@ -39,6 +39,7 @@ def independent(ex: Exported, as_of: date, pa: str | None = None, hub: str | Non
             "interval": interval,
             "in_touch": since is not None and since <= interval,
             "overdue": None if since is None else max(0, since - interval),
+            "apart": p["legal_status"] == "qualifying" and not p["allocated_pa"],
         }
     return result
 
@@ -72,13 +73,17 @@ def test_in_touch_matches_the_independent_count(demo_store, exported, as_of, pa,
             "interval": x.interval_days,
             "in_touch": x.in_touch,
             "overdue": x.days_overdue,
+            "apart": x.person.counted_apart,
         }
         for x in report.lines
     }
     assert got == want
     assert len(want) > 5
     for share in report.shares:
-        members = [v for v in want.values() if share.band in ("All", v["band"])]
+        if share.band == APART:  # qualifying young people without a PA, counted apart
+            members = [v for v in want.values() if v["apart"]]
+        else:
+            members = [v for v in want.values() if not v["apart"] and share.band in ("All", v["band"])]
         assert (share.people, share.in_touch) == (len(members), sum(1 for v in members if v["in_touch"]))
     # Sorted by how overdue: never seen first, then the most days overdue.
     keys = [(x.days_overdue is not None, -(x.days_overdue or 0)) for x in report.lines]

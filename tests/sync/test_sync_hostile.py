@@ -189,7 +189,7 @@ def test_a_pa_cannot_authorise_their_own_payment_over_a_limit(rig: Rig) -> None:
 
 def test_a_pa_cannot_approve_as_a_manager(rig: Rig) -> None:
     # sam is a PA: naming him the authoriser of a payment recorded by nadia is no approval.
-    refused(rig, "payment", dump(payment(recorded_by="nadia", authorised_by="sam")), 403, "not a duty manager")
+    refused(rig, "payment", dump(payment(recorded_by="nadia", authorised_by="sam")), 403, "may not authorise payments")
 
 
 def test_a_retired_category_is_still_checked_against_the_pas_limit(rig: Rig) -> None:
@@ -232,7 +232,7 @@ def test_a_decision_on_a_held_payment_is_checked_against_the_managers_limit(rig:
     )
     assert push(rig, "payment", dump(waiting)).json()["results"][0]["status"] == "accepted"
     as_pa = PaymentDecision(payment_id=waiting.id, decision="approved", decided_by="sam", decided_at=NOW)
-    refused(rig, "payment_decision", dump(as_pa), 403, "sam is not a duty manager")
+    refused(rig, "payment_decision", dump(as_pa), 403, "sam may not authorise payments")
     ok = PaymentDecision(payment_id=waiting.id, decision="approved", decided_by="nadia", decided_at=NOW)
     assert push(rig, "payment_decision", dump(ok)).json()["results"][0]["status"] == "accepted"
 

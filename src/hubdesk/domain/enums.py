@@ -9,6 +9,8 @@ class Role(StrEnum):
     PA = "pa"
     ADVANCED_PA = "advanced_pa"
     DUTY_MANAGER = "duty_manager"
+    TEAM_LEADER = "team_leader"
+    SERVICE_MANAGER = "service_manager"
     ADMIN = "admin"
 
     @property
@@ -17,6 +19,8 @@ class Role(StrEnum):
             "pa": "Personal Advisor",
             "advanced_pa": "Advanced PA",
             "duty_manager": "Duty manager",
+            "team_leader": "Team leader",
+            "service_manager": "Service manager",
             "admin": "Central admin",
         }[self.value]
 

@@ -31,6 +31,7 @@ from hubdesk.domain.enums import (
 )
 from hubdesk.domain.ids import uuid7
 from hubdesk.domain.money import MAX_PENCE, format_pence
+from hubdesk.domain.service_rules import ServiceRules
 from hubdesk.domain.text import (
     CaseId,
     Code,
@@ -137,6 +138,7 @@ class ReferenceData(Record):
     session_types: tuple[SessionType, ...] = ()
     contact_purposes: tuple[ContactPurpose, ...] = ()
     payment_categories: tuple[PaymentCategory, ...] = ()
+    service_rules: ServiceRules = ServiceRules()
     example: bool = False
 
 

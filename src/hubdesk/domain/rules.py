@@ -9,14 +9,19 @@ from enum import StrEnum
 from hubdesk.domain.enums import Role
 from hubdesk.domain.models import PaymentCategory, User
 from hubdesk.domain.money import format_pence
+from hubdesk.domain.service_rules import DEFAULT_RULES, SUPPORT_ENDS_AT, ServiceRules
 
 
 class AgeBand(StrEnum):
+    """The 2022 reporting bands; support ends at the 25th birthday, so 21-25 is 21 to 24
+    and a 25-year-old is out of the service's figures (service_rules has the bands a
+    council sets for itself)."""
+
     UNDER_16 = "under 16"
     BAND_16_17 = "16-17"
     BAND_18_20 = "18-20"
     BAND_21_25 = "21-25"
-    OVER_25 = "over 25"
+    OVER_25 = "25 and over"
 
 
 def age_on(date_of_birth: date, day: date) -> int:
@@ -28,7 +33,7 @@ def age_on(date_of_birth: date, day: date) -> int:
 
 
 def age_band(date_of_birth: date, day: date) -> AgeBand:
-    """The reporting band (16-17, 18-20, 21-25) on `day`."""
+    """The reporting band (16-17, 18-20, 21-25) on `day`: from the 25th birthday, none."""
     age = age_on(date_of_birth, day)
     if age < 16:
         return AgeBand.UNDER_16
@@ -36,12 +41,13 @@ def age_band(date_of_birth: date, day: date) -> AgeBand:
         return AgeBand.BAND_16_17
     if age <= 20:
         return AgeBand.BAND_18_20
-    if age <= 25:
+    if age < SUPPORT_ENDS_AT:
         return AgeBand.BAND_21_25
     return AgeBand.OVER_25
 
 
-APPROVER_ROLES = frozenset({Role.DUTY_MANAGER})
+# The roles the example rules let authorise; a council's own come in its reference data.
+APPROVER_ROLES = DEFAULT_RULES.approver_roles
 
 
 @dataclass(frozen=True)
@@ -66,12 +72,16 @@ def check_authorisation(user: User, category: PaymentCategory, amount_pence: int
     return AuthorisationCheck(bool(reasons), tuple(reasons))
 
 
-def can_approve(manager: User, amount_pence: int) -> tuple[bool, str]:
-    """May `manager` approve this amount? (ok, reason-if-not)."""
+def can_approve(manager: User, amount_pence: int, rules: ServiceRules = DEFAULT_RULES) -> tuple[bool, str]:
+    """May `manager` approve this amount? (ok, reason-if-not). Their role must be one the
+    service's rules let authorise, up to the role's limit, and the amount within their own."""
     if not manager.active:
         return False, f"{manager.display_name} is not an active user"
-    if manager.role not in APPROVER_ROLES:
-        return False, f"{manager.display_name} is not a duty manager"
+    if manager.role not in rules.approver_roles:
+        return False, f"{manager.display_name} may not authorise payments ({Role(manager.role).label.lower()})"
+    why = rules.approval_refusal(manager.role, amount_pence)
+    if why:
+        return False, f"{manager.display_name}: {why}"
     if amount_pence > manager.payment_limit_pence:
         return False, (
             f"{format_pence(amount_pence)} is over {manager.display_name}'s limit of "

@@ -165,7 +165,7 @@ def _band_for_age(age: int) -> AgeBand:
         (AgeBand.UNDER_16, 0, 15),
         (AgeBand.BAND_16_17, 16, 17),
         (AgeBand.BAND_18_20, 18, 20),
-        (AgeBand.BAND_21_25, 21, 25),
+        (AgeBand.BAND_21_25, 21, 24),  # support ends at the 25th birthday
     ):
         if low <= age <= high:
             return band

@@ -3,8 +3,12 @@ who is overdue (most overdue first), and the share "in touch" by age band.
 
 "In touch" means seen or spoken to (a contact where they were seen, or a phone or video
 call) within their expected interval, counted back from the end of the reporting day.
-The interval is needs-led and set per young person; where it is not set, a default for
-their age band applies (DEFAULT_INTERVAL_DAYS, an example a council sets for itself).
+The interval is needs-led and set per young person; where it is not set, their age band's
+default applies. Bands and defaults are the service's rules from the reference data
+(service_rules: the 2022 bands by default, an example a council sets for itself).
+Support ends at the 25th birthday: from then on a young person is not in the list unless
+flagged for extended support. Qualifying young people without an allocated PA are counted
+apart from PA cases.
 Only the current version of each contact counts, so an amendment that moves a contact
 to the right person moves it off the wrong one.
 """
@@ -17,19 +21,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hubdesk.domain.enums import ContactType
-from hubdesk.domain.rules import SPOKEN_CONTACT_TYPES, AgeBand, age_band
+from hubdesk.domain.rules import SPOKEN_CONTACT_TYPES, age_on
+from hubdesk.domain.service_rules import BandDef, ServiceRules, counted_apart
 from hubdesk.domain.spreadsheet import csv_text
 from hubdesk.store.store import Store, _iso
 
 LONDON = ZoneInfo("Europe/London")
-BANDS = (AgeBand.BAND_16_17, AgeBand.BAND_18_20, AgeBand.BAND_21_25)
-# Example defaults, not law: the 2010 regulations ask for visits to relevant children at
-# least every 8 weeks; younger care leavers are usually seen more often.
-DEFAULT_INTERVAL_DAYS: dict[AgeBand, int] = {
-    AgeBand.BAND_16_17: 28,
-    AgeBand.BAND_18_20: 56,
-    AgeBand.BAND_21_25: 56,
-}
+APART = "Qualifying, no PA"
 SPOKEN = SPOKEN_CONTACT_TYPES
 FORMATS = ("csv", "md")
 
@@ -49,6 +47,13 @@ class CaseloadPerson:
     hub_code: str
     date_of_birth: date = field(repr=False)
     expected_contact_days: int | None = None
+    legal_status: str | None = None
+    extended_support: bool = False
+
+    @property
+    def counted_apart(self) -> bool:
+        """A qualifying young person without an allocated PA: counted apart from PA cases."""
+        return counted_apart(self.legal_status, self.allocated_pa)
 
     @property
     def display_name(self) -> str:
@@ -59,7 +64,7 @@ class CaseloadPerson:
 @dataclass(frozen=True)
 class InTouchLine:
     person: CaseloadPerson
-    band: AgeBand
+    band: BandDef | None  # None: in no band the service reports by (the 2026 bands skip some ages)
     last_contact_at: datetime | None
     last_contact_type: ContactType | None
     last_in_touch_at: datetime | None
@@ -118,8 +123,12 @@ class InTouchReport:
     as_of: date
     pa: str | None
     hub_code: str | None
-    defaults: dict[AgeBand, int] = field(default_factory=lambda: dict(DEFAULT_INTERVAL_DAYS))
+    rules: ServiceRules = field(default_factory=ServiceRules)
     lines: list[InTouchLine] = field(default_factory=list)
+
+    @property
+    def defaults(self) -> dict[str, int]:
+        return {b.label: b.in_touch_days for b in self.rules.age_bands}
 
     @property
     def overdue(self) -> list[InTouchLine]:
@@ -127,15 +136,20 @@ class InTouchReport:
 
     @property
     def shares(self) -> list[BandShare]:
+        """In touch by band over PA cases, all PA cases, then qualifying young people without a
+        PA, counted apart ("262 of 283" counts PA cases)."""
+        cases = [x for x in self.lines if not x.person.counted_apart]
+        apart = [x for x in self.lines if x.person.counted_apart]
         out = [
             BandShare(
-                b.value,
-                sum(1 for x in self.lines if x.band is b),
-                sum(1 for x in self.lines if x.band is b and x.in_touch),
+                b.label,
+                sum(1 for x in cases if x.band == b),
+                sum(1 for x in cases if x.band == b and x.in_touch),
             )
-            for b in BANDS
+            for b in self.rules.age_bands
         ]
-        out.append(BandShare("All", len(self.lines), sum(1 for x in self.lines if x.in_touch)))
+        out.append(BandShare("All", len(cases), sum(1 for x in cases if x.in_touch)))
+        out.append(BandShare(APART, len(apart), sum(1 for x in apart if x.in_touch)))
         return out
 
 
@@ -145,12 +159,13 @@ def in_touch_report(
     as_of: date,
     pa: str | None = None,
     hub_code: str | None = None,
-    defaults: dict[AgeBand, int] | None = None,
+    rules: ServiceRules | None = None,
     use_summary: bool = True,
 ) -> InTouchReport:
-    """The caseload (16 to 25 on `as_of`, walk-ins not yet matched left out), filtered by
-    allocated PA and hub, each with their last contact and whether they are in touch."""
-    defaults = defaults or DEFAULT_INTERVAL_DAYS
+    """The caseload (16 up to the 25th birthday on `as_of`, or older with extended support;
+    walk-ins not yet matched left out), filtered by allocated PA and hub, each with their
+    last contact and whether they are in touch. `rules`: the desk's own by default."""
+    rules = rules or store.service_rules()
     pa = pa.strip().lower() if pa else None
     hub_code = hub_code.strip().upper() if hub_code else None
     _start, end = store.day_bounds(as_of)
@@ -188,7 +203,7 @@ def in_touch_report(
             f"FROM people p WHERE {where} ORDER BY p.rowid",
             [_iso(end), _iso(end), *SPOKEN, *params],
         )
-    report = InTouchReport(as_of=as_of, pa=pa, hub_code=hub_code, defaults=dict(defaults))
+    report = InTouchReport(as_of=as_of, pa=pa, hub_code=hub_code, rules=rules)
     for body, last, touch in rows:
         data = json.loads(body)
         if not data.get("date_of_birth"):
@@ -203,10 +218,13 @@ def in_touch_report(
             data["hub_code"],
             date.fromisoformat(data["date_of_birth"]),
             data.get("expected_contact_days"),
+            data.get("legal_status"),
+            bool((data.get("circumstances") or {}).get("extended_support")),
         )
-        band = age_band(person.date_of_birth, as_of)
-        if band not in BANDS:
+        age = age_on(person.date_of_birth, as_of)
+        if not rules.in_service(age, extended_support=person.extended_support):
             continue
+        band = rules.band(age)
         anyc = last.split("|", 1) if last else None
         report.lines.append(
             InTouchLine(
@@ -215,7 +233,7 @@ def in_touch_report(
                 last_contact_at=datetime.fromisoformat(anyc[0]) if anyc else None,
                 last_contact_type=ContactType(anyc[1]) if anyc else None,
                 last_in_touch_at=datetime.fromisoformat(touch) if touch else None,
-                interval_days=person.expected_contact_days or defaults[band],
+                interval_days=rules.in_touch_days(band, person.expected_contact_days),
                 interval_set=person.expected_contact_days is not None,
                 as_of=as_of,
             )
@@ -268,7 +286,7 @@ def render_csv(report: InTouchReport) -> str:
                 p.display_name,
                 p.allocated_pa or "",
                 p.hub_code,
-                x.band.value,
+                x.band.label if x.band else "",
                 _local(x.last_contact_at),
                 x.last_contact_type.label if x.last_contact_type else "",
                 _local(x.last_in_touch_at),
@@ -301,7 +319,7 @@ def render_md(report: InTouchReport) -> str:
         _md(", ".join(scope)) + ".",
         "",
         "In touch: seen or spoken to within their expected interval (set for them, or by age band: "
-        + ", ".join(f"{b.value} every {d} days" for b, d in report.defaults.items())
+        + ", ".join(f"{b} every {d} days" for b, d in report.defaults.items())
         + ").",
         "",
         "| Age band | Young people | In touch | Share |",
@@ -330,7 +348,7 @@ def render_md(report: InTouchReport) -> str:
                         p.display_name,
                         p.allocated_pa or "none",
                         p.hub_code,
-                        x.band.value,
+                        x.band.label if x.band else "",
                         _local(x.last_in_touch_at) or "never",
                         f"{x.interval_days} days",
                         _overdue_text(x),

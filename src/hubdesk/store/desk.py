@@ -94,9 +94,7 @@ def visit_in_building(store: Store, person_id: str) -> Contact | None:
 
 
 def duty_managers(store: Store) -> list[User]:
-    from hubdesk.domain.rules import APPROVER_ROLES
-
-    return [u for u in store.users() if u.active and u.role in APPROVER_ROLES]
+    return [u for u in store.users() if u.active and u.role in store.service_rules().approver_roles]
 
 
 def user_names(store: Store) -> dict[str, str]:

@@ -34,6 +34,7 @@ from hubdesk.domain.models import (
     User,
 )
 from hubdesk.domain.rules import can_approve, check_authorisation
+from hubdesk.domain.service_rules import ServiceRules
 from hubdesk.store import sqlcipher
 from hubdesk.store.audit import GENESIS, AuditEntry, body_hash, chain_key
 from hubdesk.store.errors import (
@@ -556,7 +557,7 @@ class Store:
             manager = self.get_user(login)
         except UnknownUser:
             raise WrongPassphrase("Unknown manager or wrong passphrase") from None
-        ok, why = can_approve(manager, amount_pence)
+        ok, why = can_approve(manager, amount_pence, self.service_rules())
         if not ok:
             raise NotAllowed(why)
         try:
@@ -591,6 +592,12 @@ class Store:
                         "ON CONFLICT(kind, code) DO UPDATE SET active = excluded.active, body = excluded.body",
                         [kind, item.code, int(getattr(item, "active", True)), _json(item)],
                     )
+            # The service's rules (age bands, in-touch defaults, who may authorise): one row.
+            self.db.execute(
+                "INSERT INTO reference(kind, code, active, body) VALUES ('service_rules', 'rules', 1, ?) "
+                "ON CONFLICT(kind, code) DO UPDATE SET body = excluded.body",
+                [_json(reference.service_rules)],
+            )
             if reference.example:
                 self.db.execute(
                     "INSERT INTO meta(key, value) VALUES ('reference_example', '1') "
@@ -619,7 +626,12 @@ class Store:
                 for item, (_body, active) in zip(items, rows, strict=True)
             )
         example = self._rows("SELECT value FROM meta WHERE key = 'reference_example'")
-        return ReferenceData(**data, example=bool(example))
+        return ReferenceData(**data, service_rules=self.service_rules(), example=bool(example))
+
+    def service_rules(self) -> ServiceRules:
+        """The council's rules of the service as last pulled (the example ones until then)."""
+        rows = self._rows("SELECT body FROM reference WHERE kind = 'service_rules' AND code = 'rules'")
+        return ServiceRules.model_validate_json(rows[0][0]) if rows else ServiceRules()
 
     def payment_category(self, code: str):
         for category in self.reference(include_retired=True).payment_categories:
@@ -925,7 +937,7 @@ class Store:
         check = check_authorisation(self.user, cat, amount_pence)
         self.refuse_closed_day(self.hub_code, self.clock())
         if approver is not None:
-            ok, why = can_approve(approver, amount_pence)
+            ok, why = can_approve(approver, amount_pence, self.service_rules())
             if not ok:
                 raise NotAllowed(why)
         with self._save() as now:
@@ -1007,7 +1019,7 @@ class Store:
         if self.payment_state(payment_id) != PaymentStatus.AWAITING_APPROVAL.value:
             raise NotAllowed("That payment is not awaiting approval")
         if approve:
-            ok, why = can_approve(manager, payment.amount_pence)
+            ok, why = can_approve(manager, payment.amount_pence, self.service_rules())
             if not ok:
                 raise NotAllowed(why)
         with self._save() as now:

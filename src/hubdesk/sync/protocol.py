@@ -28,6 +28,7 @@ from hubdesk.domain.models import (
     SessionType,
     User,
 )
+from hubdesk.domain.service_rules import ServiceRules
 from hubdesk.domain.text import HubCode, Login
 
 API = "v1"
@@ -233,6 +234,7 @@ class CentralReference(Message):
     session_types: tuple[SessionType, ...] = ()
     contact_purposes: tuple[ContactPurpose, ...] = ()
     payment_categories: tuple[PaymentCategory, ...] = ()
+    service_rules: ServiceRules = ServiceRules()
     example: bool = False
     retention_days: int = Field(
         90, ge=1, le=3650, description="How many days of its hub's events a desk holds (the working set)"
@@ -244,6 +246,7 @@ class CentralReference(Message):
             session_types=self.session_types,
             contact_purposes=self.contact_purposes,
             payment_categories=self.payment_categories,
+            service_rules=self.service_rules,
             example=self.example,
         )
 

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 from hubdesk.domain.enums import PaymentStatus
 from hubdesk.domain.models import EmergencyPayment, PaymentDecision, User
 from hubdesk.domain.money import format_pence
-from hubdesk.domain.rules import APPROVER_ROLES, can_approve
+from hubdesk.domain.rules import can_approve
+from hubdesk.domain.service_rules import ServiceRules
 from hubdesk.sync.protocol import CentralReference
 
 # The fields of each kind that name a user who did something at the desk.
@@ -66,7 +67,8 @@ def check_payment(reference: CentralReference | None, payment: EmergencyPayment,
     authoriser, why = hub_user(reference, payment.authorised_by, hub)
     if authoriser is None:
         return f"authorised_by: {why}"
-    if payment.authorised_by == payment.recorded_by and authoriser.role not in APPROVER_ROLES:
+    rules = reference.service_rules
+    if payment.authorised_by == payment.recorded_by and authoriser.role not in rules.approver_roles:
         if category is not None and payment.amount_pence > category.limit_pence:
             return (
                 f"{amount} is over the {category.name} limit of {format_pence(category.limit_pence)}: "
@@ -78,7 +80,7 @@ def check_payment(reference: CentralReference | None, payment: EmergencyPayment,
                 "it needs a duty manager's approval"
             )
         return None
-    ok, why = can_approve(authoriser, payment.amount_pence)
+    ok, why = can_approve(authoriser, payment.amount_pence, rules)
     return None if ok else f"Approval refused by the reference data: {_plain(why, authoriser)}"
 
 
@@ -89,10 +91,11 @@ def check_decision(
     manager, why = hub_user(reference, decision.decided_by, hub)
     if manager is None:
         return f"decided_by: {why}"
-    if manager.role not in APPROVER_ROLES:
-        return f"Decision refused: {manager.login} is not a duty manager"
+    rules: ServiceRules = reference.service_rules if reference is not None else ServiceRules()
+    if manager.role not in rules.approver_roles:
+        return f"Decision refused: {manager.login} may not authorise payments ({manager.role.label.lower()})"
     if decision.decision is PaymentStatus.APPROVED:
-        ok, why = can_approve(manager, payment.amount_pence)
+        ok, why = can_approve(manager, payment.amount_pence, rules)
         if not ok:
             return f"Approval refused by the reference data: {_plain(why, manager)}"
     return None
