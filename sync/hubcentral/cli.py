@@ -155,9 +155,16 @@ def _duration(text: str) -> timedelta:
 def cmd_serve(args: argparse.Namespace) -> int:
     import logging
 
-    from hubcentral.app import build
-    from hubcentral.limits import RefusalLog
-    from hubcentral.serving import Limits, Server, uvicorn_config
+    try:
+        from hubcentral.app import build
+        from hubcentral.limits import RefusalLog
+        from hubcentral.serving import Limits, Server, uvicorn_config
+    except ImportError as exc:  # a hub laptop's install: the service's packages are an extra
+        print(
+            f"The central service needs its own packages ({exc.name} is missing): pip install 'hubdesk[central]'",
+            file=sys.stderr,
+        )
+        return 2
 
     if (args.tls_cert is None) != (args.tls_key is None):
         print("Give both --tls-cert and --tls-key, or neither", file=sys.stderr)
