@@ -21,7 +21,7 @@ from hubcentral.storage.report_index import counts_match, rebuild
 from hubdesk.domain.figures import (
     BANDS_2022,
     BANDS_2026,
-    ActionFact,
+    ActionCount,
     Band,
     PaymentFact,
     PersonFacts,
@@ -67,8 +67,11 @@ def service_figures(
             "AND at >= ? GROUP BY person_id",
             [end, iso(day_start(window_start(as_of)))],
         )
+        # Open at the end of the day: recorded before it, not done by then; overdue: due before the day.
         actions = tx.all(
-            "SELECT person_hub, due, recorded_at, done_at FROM report_actions WHERE recorded_at < ?", [end]
+            "SELECT person_hub, count(*), coalesce(sum(CASE WHEN due < ? THEN 1 ELSE 0 END), 0) FROM report_actions "
+            "WHERE recorded_at < ? AND (done_at IS NULL OR done_at >= ?) GROUP BY person_hub",
+            [as_of.isoformat(), end, end],
         )
         payments = tx.all(
             "SELECT hub_code, category, count(*), sum(amount_pence) FROM report_payments "
@@ -82,15 +85,7 @@ def service_figures(
         as_of,
         people,
         {pid: _local_day(at) for pid, at in touches},
-        [
-            ActionFact(
-                person_hub=hub,
-                due=date.fromisoformat(due) if due else None,
-                recorded_on=_local_day(recorded),
-                done_on=_local_day(done) if done else None,
-            )
-            for hub, due, recorded, done in actions
-        ],
+        [ActionCount(hub, int(n), int(overdue)) for hub, n, overdue in actions],
         [PaymentFact(hub, category, int(pence or 0), int(n)) for hub, category, n, pence in payments],
         bands=bands,
         since=since,

@@ -157,11 +157,12 @@ class ServiceFigures:
 
 
 @dataclass(frozen=True)
-class ActionFact:
+class ActionCount:
+    """Actions open at the end of the day for young people of one hub, and how many overdue."""
+
     person_hub: str
-    due: date | None
-    recorded_on: date
-    done_on: date | None
+    open: int
+    overdue: int
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,7 @@ def compute(
     as_of: date,
     people: Iterable[PersonFacts],
     last_touch: Mapping[str, date],
-    actions: Iterable[ActionFact] = (),
+    actions: Iterable[ActionCount] = (),
     payments: Iterable[PaymentFact] = (),
     *,
     bands: tuple[Band, ...] = BANDS_2022,
@@ -190,13 +191,20 @@ def compute(
     since = since or as_of.replace(day=1)
     by_hub: dict[str, HubFigures] = {h: _empty(h, bands) for h in hubs}
     total = _empty("ALL", bands)
+
+    def hub(code: str) -> HubFigures:
+        found = by_hub.get(code)
+        if found is None:
+            found = by_hub[code] = _empty(code, bands)
+        return found
+
     for p in people:
         if p.walk_in or p.date_of_birth is None:
             continue
         age = age_on(p.date_of_birth, as_of)
         if age < 16:
             continue
-        figures = by_hub.setdefault(p.hub_code, _empty(p.hub_code, bands))
+        figures = hub(p.hub_code)
         if age >= SUPPORT_ENDS_AT and not p.extended_support:
             for f in (figures, total):
                 f.over_25 += 1
@@ -218,16 +226,11 @@ def compute(
             f.accommodation[p.suitability] += 1
             f.plans[plan] += 1
     for a in actions:
-        if a.recorded_on > as_of or (a.done_on is not None and a.done_on <= as_of):
-            continue
-        figures = by_hub.setdefault(a.person_hub, _empty(a.person_hub, bands))
-        overdue = a.due is not None and a.due < as_of
-        for f in (figures, total):
-            f.actions_open += 1
-            f.actions_overdue += overdue
+        for f in (hub(a.person_hub), total):
+            f.actions_open += a.open
+            f.actions_overdue += a.overdue
     for pay in payments:
-        figures = by_hub.setdefault(pay.hub_code, _empty(pay.hub_code, bands))
-        for f in (figures, total):
+        for f in (hub(pay.hub_code), total):
             n, pence = f.payments.get(pay.category, (0, 0))
             f.payments[pay.category] = (n + pay.count, pence + pay.amount_pence)
     return ServiceFigures(as_of, since, bands, dict(sorted(by_hub.items())), total)
