@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hubcentral.limits import EnrolmentGuard, RefusalLog
 from hubcentral.storage import CentralStore, Device, EnrolmentRefused
+from hubdesk.sync.audit_head import AUDIT_HEAD_PATTERN, AuditedChangesPage, AuditedPing, parse_head
 from hubdesk.sync.protocol import (
     H_DEVICE,
     H_NONCE,
@@ -38,11 +39,9 @@ from hubdesk.sync.protocol import (
     AuditPushRequest,
     AuditPushResponse,
     CentralReference,
-    ChangesPage,
     EnrolRequest,
     EnrolResponse,
     ErrorBody,
-    Ping,
     PushRequest,
     PushResponse,
     canonical,
@@ -325,6 +324,22 @@ def signed(
 
 
 Signed = Annotated[Auth, Depends(signed)]
+
+HeadParam = Annotated[
+    str | None,
+    Query(
+        pattern=AUDIT_HEAD_PATTERN,
+        description="The desk's audit head, SEQ:MAC (its last entry); kept, and checked against the copy held",
+    ),
+]
+AnchorParam = Annotated[
+    str | None,
+    Query(
+        pattern=AUDIT_HEAD_PATTERN,
+        description="The desk's MAC of the last entry the service holds, SEQ:MAC; checked against the copy held",
+    ),
+]
+
 REFUSALS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "Unsigned, badly signed, stale, replayed or unknown device"},
     403: {"model": ErrorBody, "description": "Revoked device, unknown user or foreign hub"},
@@ -408,16 +423,29 @@ def make_app(service: Service) -> FastAPI:
             bundle_key=store.bundle_public_key(),
         )
 
-    @app.get(f"{PREFIX}/ping", response_model=Ping, tags=["sync"], responses=REFUSALS)
-    def ping(auth: Signed) -> Ping:
-        """A cheap signed check: is the service reachable and does it know this device."""
+    def note_head(auth: Auth, audit_head: str | None, audit_anchor: str | None) -> tuple[int, str | None]:
+        if audit_head is None:
+            return 0, None
         assert auth.device is not None
-        return Ping(
+        head, anchor = parse_head(audit_head), parse_head(audit_anchor) if audit_anchor else None
+        if head[0] > MAX_INT or (anchor and anchor[0] > MAX_INT):
+            raise HTTPException(422, "audit_head: the sequence number is out of range")
+        return store.note_head(auth.device, auth.user, head, anchor, service.clock())
+
+    @app.get(f"{PREFIX}/ping", response_model=AuditedPing, tags=["sync"], responses=REFUSALS)
+    def ping(auth: Signed, audit_head: HeadParam = None, audit_anchor: AnchorParam = None) -> AuditedPing:
+        """A cheap signed check: is the service reachable and does it know this device. With
+        the desk's audit head, says how much of its chain is held and whether the head fits."""
+        assert auth.device is not None
+        held, problem = note_head(auth, audit_head, audit_anchor)
+        return AuditedPing(
             device_id=auth.device_id,
             hub_code=auth.device.hub_code,
             user=auth.user,
             cursor=store.head(),
             server_time=service.clock(),
+            audit_held=held,
+            audit_problem=problem,
         )
 
     @app.post(f"{PREFIX}/push", response_model=PushResponse, tags=["sync"], responses=REFUSALS)
@@ -448,19 +476,22 @@ def make_app(service: Service) -> FastAPI:
         """The central copy of this device's audit entries after `since`, for the device to compare."""
         return store.audit_page(auth.device_id, since, limit)
 
-    @app.get(f"{PREFIX}/changes", response_model=ChangesPage, tags=["sync"], responses=REFUSALS)
+    @app.get(f"{PREFIX}/changes", response_model=AuditedChangesPage, tags=["sync"], responses=REFUSALS)
     def changes(
         auth: Signed,
         since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
-    ) -> ChangesPage:
+        audit_head: HeadParam = None,
+        audit_anchor: AnchorParam = None,
+    ) -> AuditedChangesPage:
         """This desk's working set after `since`, oldest first, a page at a time: every young
         person (another hub's without contact details, notes or voice), reference data, recent
         activity summaries, and this hub's events from every desk within the retention window."""
         assert auth.device is not None
         now = service.clock()
+        _, problem = note_head(auth, audit_head, audit_anchor)
         page = store.changes(since, limit, auth.device.hub_code, now, auth.device_id)
-        return page.model_copy(update={"server_time": now})
+        return AuditedChangesPage.model_construct(**{**dict(page), "server_time": now, "audit_problem": problem})
 
     @app.get(f"{PREFIX}/reference", response_model=CentralReference, tags=["sync"], responses=REFUSALS)
     def reference(auth: Signed) -> CentralReference:

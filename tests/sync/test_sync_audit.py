@@ -256,8 +256,10 @@ def test_a_re_signed_chain_does_not_continue_the_central_copy(
     walk_in(device, 12)
     with SyncClient(device) as client:
         report = client.sync()
-    assert len(report.audit_problems) == 1
+    assert len(report.audit_problems) == 2
     assert f"Audit entry {acked + 1} does not continue the chain" in report.audit_problems[0]
+    # The audit head sent with the pull carries the desk's MAC of the last entry held: it differs.
+    assert f"audit entry {acked} differs from the copy the central record holds" in report.audit_problems[1]
     assert sync_state.audit_acked(device) == acked
     held, problems = central.verify_audit(sync_state.device_id(device))
     assert held == acked and any(f"audit entry {acked + 1}: the device sent" in p for p in problems)

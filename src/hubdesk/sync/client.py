@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from hubdesk.store import retention, sync_state
 from hubdesk.store.store import Store
+from hubdesk.sync import audit_head
 from hubdesk.sync.protocol import (
     MAX_BATCH,
     PAGE_SIZE,
@@ -190,6 +191,7 @@ class SyncClient:
             verify=_tls(verify) if self.server.startswith("https:") else False,
         )
         self.round_trips = 0
+        self.audit_problem: str | None = None
         self.service_time: datetime | None = None  # the service's clock, from the last page pulled
 
     def close(self) -> None:
@@ -268,8 +270,27 @@ class SyncClient:
                 raise Refused(response.status_code, _detail(response))
             return response
 
+    def _head(self) -> dict[str, str]:
+        """This desk's audit head, and its own MAC of the last entry the service holds, as
+        the signed query parameters the service keeps and checks."""
+        params = {audit_head.PARAM: self.store.meta("audit_head")}
+        acked = sync_state.audit_acked(self.store)
+        if acked:
+            rows = self.store._rows("SELECT mac FROM audit WHERE seq = ?", [acked])
+            # An anchor entry gone here shows as all-f: the service says it does not match.
+            params[audit_head.ANCHOR] = f"{acked}:{rows[0][0] if rows else 'f' * 64}"
+        return params
+
     def ping(self) -> Ping:
-        return Ping.model_validate_json(self.request("GET", f"{PREFIX}/ping").content)
+        """A signed ping carrying this desk's audit head; a head that contradicts the central
+        copy is kept here as `audit_problem` (and audited)."""
+        response = self.request("GET", f"{PREFIX}/ping", params=self._head())
+        answer = audit_head.HeadAnswer.model_validate_json(response.content)
+        self.audit_problem = answer.audit_problem
+        if answer.audit_problem:
+            sync_state.record_audit_ack(self.store, sync_state.audit_acked(self.store), answer.audit_problem)
+        data = json.loads(response.content)
+        return Ping.model_validate({k: v for k, v in data.items() if k in Ping.model_fields})
 
     # --- push then pull -------------------------------------------------------------------
 
@@ -408,8 +429,15 @@ class SyncClient:
         page_size = self.page_size
         since = sync_state.cursor(self.store)
         self.progress("pull", 0, None)
+        head: dict[str, str] = self._head()  # with the first page: the service checks it
         while True:
-            response = self.request("GET", f"{PREFIX}/changes", params={"since": since, "limit": page_size})
+            response = self.request("GET", f"{PREFIX}/changes", params={"since": since, "limit": page_size} | head)
+            if head:
+                head = {}
+                problem = audit_head.HeadAnswer.model_validate_json(response.content).audit_problem
+                if problem:
+                    report.audit_problems.append(problem)
+                    sync_state.record_audit_ack(self.store, sync_state.audit_acked(self.store), problem)
             try:
                 page, unreadable = read_page(response.content)
             except ValidationError:
@@ -489,7 +517,7 @@ class Reachability:
         try:
             with SyncClient(store, transport=transport, timeout=self.timeout, retries=0) as client:
                 client.ping()
-            self.online, self.reason = True, ""
+            self.online, self.reason = True, client.audit_problem or ""
         except SyncError as exc:
             self.online, self.reason = False, str(exc)
         return self.online

@@ -10,6 +10,8 @@ from hubcentral.storage.base import StoreBase
 from hubcentral.storage.common import AUDIT_COLUMNS, AUDIT_KEYS, GENESIS, Device, iso
 from hubdesk.sync.protocol import AuditItem, AuditPage, AuditResult, ItemStatus
 
+HEAD_REASON = "This desk's audit"  # how a problem found from a reported head starts
+
 
 class AuditMixin(StoreBase):
     def push_audit(
@@ -141,6 +143,75 @@ class AuditMixin(StoreBase):
                 )
         return results, next_seq - 1
 
+    def note_head(
+        self, device: Device, user: str, head: tuple[int, str], anchor: tuple[int, str] | None, now: datetime
+    ) -> tuple[int, str | None]:
+        """Keep the audit head a device reports (with every ping and sync) and check it, and
+        the anchor (the device's MAC of the last entry it was told is held), against the copy
+        held: returns (the last entry held, a problem or None).
+
+        The anchor, and a head at or below the entries held, must carry the MAC held for that
+        entry: if not, history the service already holds was re-signed or replaced on the
+        desk. A head below the last one reported means entries were deleted from the end, or
+        an older copy of the store was put back under this device. Each problem is kept as a
+        refusal, so `hubdesk-central audit verify` shows it; the latest head is kept either way."""
+        dev = device.device_id
+        seq, mac = head
+        problem: str | None = None
+        problem_at = (seq, mac)
+        with self.engine.transaction(write=True, serial=False) as tx:
+            self.engine.lock_device(tx, dev)
+            row = tx.one("SELECT max(seq) FROM audit WHERE device_id = ?", [dev])
+            held = int(row[0] or 0) if row else 0
+            last = tx.one("SELECT seq FROM audit_heads WHERE device_id = ?", [dev])
+            if last is not None and seq < int(last[0]):
+                problem = (
+                    f"{HEAD_REASON} history went back from entry {last[0]} to entry {seq}: entries were "
+                    "deleted, or an older copy of the store was put back (a restored store must enrol as a new device)"
+                )
+            for at_seq, at_mac in [p for p in (anchor, head) if p is not None and problem is None]:
+                if not 0 < at_seq <= held:
+                    continue
+                mine = tx.one("SELECT mac FROM audit WHERE device_id = ? AND seq = ?", [dev, at_seq])
+                if mine is not None and mine[0] != at_mac:
+                    problem = (
+                        f"{HEAD_REASON} entry {at_seq} differs from the copy the central record holds: "
+                        "its history was changed after it was synced"
+                    )
+                    problem_at = (at_seq, at_mac)
+                    break
+            if problem is not None:
+                known = tx.one(
+                    "SELECT 1 FROM audit_refusals WHERE device_id = ? AND seq = ? AND offered_mac = ?",
+                    [dev, *problem_at],
+                )
+                if known is None:
+                    tx.execute(
+                        "INSERT INTO audit_refusals(device_id, seq, offered_mac, offered_hash, reason, acting_user, "
+                        "refused_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        [
+                            dev,
+                            *problem_at,
+                            hashlib.sha256(f"head {problem_at[0]}:{problem_at[1]}".encode()).hexdigest(),
+                            problem,
+                            user,
+                            iso(now),
+                        ],
+                    )
+            tx.execute(
+                "INSERT INTO audit_heads(device_id, seq, mac, acting_user, reported_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(device_id) DO UPDATE SET seq = excluded.seq, mac = excluded.mac, "
+                "acting_user = excluded.acting_user, reported_at = excluded.reported_at",
+                [dev, seq, mac, user, iso(now)],
+            )
+        return held, problem
+
+    def audit_head(self, device_id: str) -> tuple[int, str, str] | None:
+        """The latest audit head the device reported: (seq, mac, when), or None."""
+        with self.engine.transaction(write=False) as tx:
+            row = tx.one("SELECT seq, mac, reported_at FROM audit_heads WHERE device_id = ?", [device_id])
+        return (int(row[0]), row[1], row[2]) if row else None
+
     def audit_page(self, device_id: str, since: int, limit: int) -> AuditPage:
         """A device's audit entries after `since`, oldest first (the device compares them with its own)."""
         with self.engine.transaction(write=False) as tx:
@@ -180,9 +251,9 @@ class AuditMixin(StoreBase):
         with self.engine.transaction(write=False) as tx:
             rows = tx.all("SELECT seq, mac, prev_mac FROM audit WHERE device_id = ? ORDER BY seq", [device_id])
             refusals = tx.all(
-                "SELECT seq, min(refused_at), count(*) FROM audit_refusals WHERE device_id = ? "
-                "GROUP BY seq ORDER BY seq",
-                [device_id],
+                "SELECT seq, min(refused_at), count(*), max(CASE WHEN reason LIKE ? THEN 1 ELSE 0 END) "
+                "FROM audit_refusals WHERE device_id = ? GROUP BY seq ORDER BY seq",
+                [HEAD_REASON + "%", device_id],
             )
         problems: list[str] = []
         expected, prev_mac = 1, GENESIS
@@ -196,8 +267,14 @@ class AuditMixin(StoreBase):
                     "(edited or replaced centrally)"
                 )
             expected, prev_mac = seq + 1, mac
-        for seq, first, count in refusals:
+        for seq, first, count, by_head in refusals:
             times = f" ({count} times)" if count > 1 else ""
+            if by_head:
+                problems.append(
+                    f"audit entry {seq}: the device's reported audit head contradicts the central copy{times} "
+                    f"from {first[:16]}: its history was changed after it was synced, or went back"
+                )
+                continue
             problems.append(
                 f"audit entry {seq}: the device sent a different version{times} from {first[:16]}: "
                 "its history was changed after it was synced"

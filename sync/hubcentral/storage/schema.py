@@ -62,6 +62,10 @@ CREATE TABLE IF NOT EXISTS caseload_loads (
     case_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, content_hash TEXT NOT NULL, loaded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_refusals_device ON audit_refusals(device_id, seq);
+CREATE TABLE IF NOT EXISTS audit_heads (
+    device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, mac TEXT NOT NULL, acting_user TEXT NOT NULL,
+    reported_at TEXT NOT NULL
+);
 """
 
 # Columns added after a database was first made: (table, column, type).
