@@ -17,6 +17,7 @@ from hubdesk.store import desk as desk_queries
 from hubdesk.store import working_set
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.columns import Column, add_row, fit_columns, lay_out
+from hubdesk.widgets.fast_table import FastTable
 from hubdesk.widgets.people import alert_cell, duration, money_cell, plain, time_only
 from hubdesk.widgets.status import SyncStatus
 
@@ -118,17 +119,17 @@ class DeskScreen(DeskBase[None]):
         with Vertical(id="desk-body"):
             with Vertical(classes="desk-section", id="section-in"):
                 yield Label("In the building now", classes="section-title", id="in-title")
-                yield DataTable(id="in-building", cursor_type="row", zebra_stripes=True)
+                yield FastTable(id="in-building", cursor_type="row", zebra_stripes=True)
             with Vertical(classes="desk-section"):
                 yield Label("Today's contacts", classes="section-title", id="contacts-title")
-                yield DataTable(id="contacts", cursor_type="row")
+                yield FastTable(id="contacts", cursor_type="row")
             with Horizontal(id="desk-lower"):
                 with Vertical(classes="desk-section", id="section-payments"):
                     yield Label("Today's payments", classes="section-title", id="payments-title")
-                    yield DataTable(id="payments", cursor_type="row")
+                    yield FastTable(id="payments", cursor_type="row")
                 with Vertical(classes="desk-section", id="section-sessions"):
                     yield Label("Today's sessions", classes="section-title", id="sessions-title")
-                    yield DataTable(id="sessions", cursor_type="row")
+                    yield FastTable(id="sessions", cursor_type="row")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from hubdesk.domain.models import Person, when
 from hubdesk.store import desk as desk_queries
 from hubdesk.widgets.columns import Column
 from hubdesk.widgets.columns import fit_columns as fit_table
+from hubdesk.widgets.fast_table import FastTable
 from hubdesk.widgets.people import age_text, alert_cell, band_text, plain, status_text
 
 from .base import DeskBase
@@ -93,7 +94,7 @@ class SearchScreen(DeskBase[str | None]):
         yield Static(TITLES.get(self.mode, "Find a person"), classes="title", id="search-title")
         yield Input(placeholder="name, preferred name, date of birth or case id", id="query")
         yield Label(f"Type to search. {HELP}", id="search-help", classes="muted", markup=False)
-        yield DataTable(id="results", cursor_type="row", zebra_stripes=True)
+        yield FastTable(id="results", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
