@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import ValidationError
 
 from hubcentral.storage import CaseloadError
+from hubdesk.domain.circumstances import CIRCUMSTANCE_COLUMNS, CircumstanceError, caseload_fields
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.models import Person
 
@@ -73,6 +74,9 @@ def alerts_cell(column: str, text: str) -> list[dict[str, str]]:
     return alerts
 
 
+CIRCUMSTANCES = "circumstances"
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -103,6 +107,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("phone", into="contact"),
     Column("email", into="contact"),
     Column("address", into="contact"),
+    # A young person's circumstances (issue 11): read together by caseload_fields, since a
+    # NEET reason means something only beside "NEET", a next review beside the last one.
+    *(Column(name, into=CIRCUMSTANCES) for name in CIRCUMSTANCE_COLUMNS),
 )
 BY_NAME: dict[str, Column] = {c.name: c for c in COLUMNS}
 CASELOAD_COLUMNS: tuple[str, ...] = tuple(BY_NAME)
@@ -115,6 +122,8 @@ def caseload_row(row: dict[str, str]) -> dict[str, Any]:
     nested: dict[str, dict[str, Any]] = {}
     for name, raw in row.items():
         column = BY_NAME[name]
+        if column.into == CIRCUMSTANCES:
+            continue
         value = column.parse(name, (raw or "").strip())
         if column.into is not None:
             if value is not None:
@@ -122,6 +131,18 @@ def caseload_row(row: dict[str, str]) -> dict[str, Any]:
         elif value is not None or not column.required:
             data[name] = value
     data.update(nested)
+    cells = {name: raw for name, raw in row.items() if BY_NAME[name].into == CIRCUMSTANCES}
+    if cells:
+        try:
+            fields = caseload_fields(cells)
+        except CircumstanceError as exc:
+            column, _, message = str(exc).partition(": ")
+            raise RowProblem(column, message) from None
+        for key, value in fields.items():
+            if isinstance(value, dict):
+                data[key] = {**data.get(key, {}), **value}
+            else:
+                data[key] = value
     return data
 
 

@@ -44,6 +44,7 @@ from hubcentral import conflicts, reference_example, walk_ins
 from hubcentral.caseload import DEFAULT_MAX_MB, check_caseload, stream_caseload
 from hubcentral.storage import MODELS, CaseloadError, CentralError, CentralStore
 from hubdesk.domain.errors import field_errors
+from hubdesk.domain.fields import differing
 from hubdesk.domain.spreadsheet import records_csv
 from hubdesk.reports.output import OutputRefused, check_target, write_private
 from hubdesk.sync.protocol import CentralReference
@@ -376,7 +377,8 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
 
 
 def cmd_conflicts_list(args: argparse.Namespace) -> int:
-    """Ids and versions only: both sides are in the record, shown to a person who may see them."""
+    """Ids, versions and the names of the fields that differ (contact.phone), never their
+    values: both sides are in the record, shown to a person who may see them."""
     conflicts = [c for c in _open(args).conflicts() if args.all or c["settled_at"] is None]
     if not conflicts:
         print("No conflicts to settle.")
@@ -384,7 +386,7 @@ def cmd_conflicts_list(args: argparse.Namespace) -> int:
         print(
             f"{c['id']}  {c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
             f"its version {c['local_body'].get('version')} against central version "
-            f"{c['remote_body'].get('version')}"
+            f"{c['remote_body'].get('version')}; differs in {', '.join(differing(c['local_body'], c['remote_body']))}"
         )
     return 0
 

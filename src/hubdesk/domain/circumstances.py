@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from hubdesk.domain.errors import field_errors
 from hubdesk.domain.text import invalid
 
 _EARLIEST = date(1990, 1, 1)
@@ -579,27 +579,30 @@ CSV_COLUMNS = (
     "contact_every",
     "extended_support",
 )
+# The columns beyond contact details, each group one subject of the record.
+_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("accommodation", ("accommodation", "accommodation_suitable", "accommodation_since")),
+    ("eet", ("eet", "neet_reason", "eet_since")),
+    ("pathway_plan", ("plan_last_review", "plan_next_due")),
+    ("immigration", ("immigration_status",)),
+    ("interpreter_language", ("interpreter_language",)),
+    ("health_passport_given", ("health_passport_given",)),
+    ("children", ("children",)),
+    ("extended_support", ("extended_support",)),
+)
+CIRCUMSTANCE_COLUMNS = ("preferred_contact", *(c for _, cols in _GROUPS for c in cols), "contact_every")
 
 
-@dataclass(frozen=True)
-class RowCircumstances:
-    """A caseload row's circumstance columns, read: what goes into the person record."""
+def caseload_fields(cells: Mapping[str, str]) -> dict[str, object]:
+    """The person fields the circumstance columns present in a caseload row give: only the
+    subjects whose columns the file has (a blank subject clears it), so a file that carries
+    accommodation alone leaves a desk's record of EET alone. Keys: 'circumstances' (a
+    partial dict), 'contact' ({'preferred': ...}) and 'expected_contact_days'.
 
-    contact: dict[str, object]
-    circumstances: Circumstances
-    expected_contact_days: int | None
-
-
-def circumstances_from_row(row: Mapping[str, str]) -> RowCircumstances:
-    """Read the circumstance columns of one caseload row (absent columns are blank).
-
-    Raises CircumstanceError naming the column, in plain words."""
-    from pydantic import ValidationError
-
-    from hubdesk.domain.errors import field_errors
+    Raises CircumstanceError as 'column: what is wrong', in plain words (never the cell)."""
 
     def cell(name: str) -> str:
-        value = row.get(name)
+        value = cells.get(name)
         return "" if value is None else str(value)
 
     def read(column: str, parser, *args):
@@ -608,51 +611,70 @@ def circumstances_from_row(row: Mapping[str, str]) -> RowCircumstances:
         except CircumstanceError as exc:
             raise CircumstanceError(f"{column}: {exc}") from None
 
-    contact: dict[str, object] = {k: cell(k).strip() for k in ("phone", "email", "address") if cell(k).strip()}
-    preferred = read("preferred_contact", parse_preferred_contact)
-    if preferred is not None:
-        contact["preferred"] = preferred
-    data: dict[str, object] = {}
-    kind = read("accommodation", parse_accommodation_type)
-    suitable = read("accommodation_suitable", parse_yes_no, "Suitable")
-    since = read("accommodation_since", parse_date, "Since")
-    if kind is not None:
-        data["accommodation"] = {"kind": kind, "suitable": suitable, "since": since}
-    elif suitable is not None or since is not None:
-        raise CircumstanceError("accommodation: give the type of accommodation too")
-    status = read("eet", parse_eet_status)
-    reason = read("neet_reason", parse_neet_reason)
-    eet_since = read("eet_since", parse_date, "Since")
-    if status is not None:
-        data["eet"] = {"status": status, "neet_reason": reason, "since": eet_since}
-    elif reason is not None or eet_since is not None:
-        raise CircumstanceError("eet: give education, training, employment or NEET too")
-    last = read("plan_last_review", parse_date, "Last review")
-    due = read("plan_next_due", parse_date, "Next due")
-    if last is not None:
-        data["pathway_plan"] = {"last_review": last, "next_due": due}
-    elif due is not None:
-        raise CircumstanceError("plan_last_review: give the last review date too")
-    immigration = read("immigration_status", parse_immigration_status)
-    if immigration is not None:
-        data["immigration"] = {"status": immigration}
-    language = cell("interpreter_language").strip()
-    if language:
-        data["interpreter_language"] = language
-    data["health_passport_given"] = read("health_passport_given", parse_date, "Health passport given")
-    data["children"] = read("children", parse_count)
-    data["extended_support"] = bool(read("extended_support", parse_yes_no, "Extended support"))
-    every = read("contact_every", parse_frequency)
-    try:
-        circumstances = Circumstances.model_validate(data)
-    except ValidationError as exc:
-        field, message = next(iter(field_errors(exc).items()))
-        raise CircumstanceError(f"{field or 'circumstances'}: {message}") from None
-    return RowCircumstances(contact, circumstances, every)
+    def check(column: str, model: type[BaseModel], data: dict[str, object]) -> dict[str, object]:
+        try:
+            return model.model_validate(data).model_dump(mode="json")
+        except ValidationError as exc:
+            raise CircumstanceError(f"{column}: {next(iter(field_errors(exc).values()))}") from None
+
+    present = {name for name in cells if name in CIRCUMSTANCE_COLUMNS}
+    out: dict[str, object] = {}
+    found: dict[str, object] = {}
+    if "preferred_contact" in present:
+        preferred = read("preferred_contact", parse_preferred_contact)
+        out["contact"] = {"preferred": preferred.value if preferred else None}
+    if "contact_every" in present:
+        out["expected_contact_days"] = read("contact_every", parse_frequency)
+    for subject, columns in _GROUPS:
+        if not present.intersection(columns):
+            continue
+        if subject == "accommodation":
+            kind = read("accommodation", parse_accommodation_type)
+            suitable = read("accommodation_suitable", parse_yes_no, "Suitable")
+            since = read("accommodation_since", parse_date, "Since")
+            if kind is None and (suitable is not None or since is not None):
+                raise CircumstanceError("accommodation: give the type of accommodation too")
+            found[subject] = kind and check(
+                "accommodation", Accommodation, {"kind": kind, "suitable": suitable, "since": since}
+            )
+        elif subject == "eet":
+            status = read("eet", parse_eet_status)
+            reason = read("neet_reason", parse_neet_reason)
+            since = read("eet_since", parse_date, "Since")
+            if status is None and (reason is not None or since is not None):
+                raise CircumstanceError("eet: give education, training, employment or NEET too")
+            found[subject] = status and check("eet", Eet, {"status": status, "neet_reason": reason, "since": since})
+        elif subject == "pathway_plan":
+            last = read("plan_last_review", parse_date, "Last review")
+            due = read("plan_next_due", parse_date, "Next due")
+            if last is None and due is not None:
+                raise CircumstanceError("plan_last_review: give the last review date too")
+            found[subject] = last and check("plan_next_due", PathwayPlan, {"last_review": last, "next_due": due})
+        elif subject == "immigration":
+            status = read("immigration_status", parse_immigration_status)
+            found[subject] = status and check("immigration_status", Immigration, {"status": status})
+        elif subject == "interpreter_language":
+            language = cell("interpreter_language").strip() or None
+            found[subject] = (
+                language
+                and check("interpreter_language", Circumstances, {"interpreter_language": language})[
+                    "interpreter_language"
+                ]
+            )
+        elif subject == "health_passport_given":
+            given = read("health_passport_given", parse_date, "Health passport given")
+            found[subject] = given.isoformat() if given else None
+        elif subject == "children":
+            found[subject] = read("children", parse_count)
+        else:
+            found[subject] = bool(read("extended_support", parse_yes_no, "Extended support"))
+    if found:
+        out["circumstances"] = found
+    return out
 
 
 def row_cells(contact: Mapping[str, object], circumstances: Circumstances, every: int | None) -> dict[str, str]:
-    """The circumstance columns of one caseload row, written (the reverse of circumstances_from_row)."""
+    """The circumstance columns of one caseload row, written (what caseload_fields reads back)."""
     c = circumstances
 
     def d(day: date | None) -> str:

@@ -77,6 +77,11 @@ class ReferenceMixin(StoreBase):
                 edited = tx.one("SELECT device_id FROM desk_edits WHERE person_id = ?", [person_id])
                 current = json.loads(row[2])
                 merged = {**current, **data, "id": person_id, "version": row[1]}
+                # Contact details and circumstances: the columns the file has, over what is held
+                # (a file with accommodation alone leaves a desk's record of EET as it is).
+                for part in ("contact", "circumstances"):
+                    if isinstance(data.get(part), dict) and isinstance(current.get(part), dict):
+                        merged[part] = {**current[part], **data[part]}
                 person = Person.model_validate(merged)
                 if person.model_dump(mode="json") == Person.model_validate(current).model_dump(mode="json") or (
                     edited is not None and loaded is not None and loaded[0] == digest
