@@ -17,7 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hubcentral.storage import CentralStore, iso
-from hubcentral.storage.report_index import counts_match, rebuild
+from hubcentral.storage.report_index import rebuild, up_to_date
 from hubdesk.domain.figures import (
     BANDS_2022,
     BANDS_2026,
@@ -56,7 +56,7 @@ def service_figures(
     since = since or as_of.replace(day=1)
     end = iso(day_start(as_of + timedelta(days=1)))
     with store.engine.transaction(write=False) as tx:
-        fresh = counts_match(tx)
+        fresh = up_to_date(tx)
     if not fresh:
         with store.engine.transaction(write=True) as tx:
             rebuild(tx)

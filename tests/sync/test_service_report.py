@@ -244,3 +244,13 @@ def test_the_html_renders_in_headless_chromium(central: CentralStore, tmp_path: 
         n for p, n in colours.items() if abs(p[0] - 0x1D) < 12 and abs(p[1] - 0x4E) < 12 and abs(p[2] - 0x89) < 12
     )
     assert blue > 2000, blue
+
+
+def test_a_record_made_before_the_report_tables_is_indexed_at_the_first_report(central: CentralStore) -> None:
+    """A central database older than the report's tables: they are filled from the records."""
+    before = service_figures(central, DAY)
+    with central.engine.transaction(write=True) as tx:
+        for table in ("report_contacts", "report_payments", "report_actions"):
+            tx.execute(f"DELETE FROM {table}")
+    after = service_figures(central, DAY)
+    assert after.total == before.total and after.hubs == before.hubs
