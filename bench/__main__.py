@@ -6,7 +6,13 @@ import importlib
 import sys
 import time
 
-MODULES = ["bench.store_bench", "bench.desk_bench", "bench.sync_bench", "bench.report_bench"]
+MODULES = [
+    "bench.store_bench",
+    "bench.desk_bench",
+    "bench.sync_bench",
+    "bench.report_bench",
+    "bench.service_report_bench",
+]
 
 
 def main() -> int:
