@@ -55,6 +55,10 @@ CENTRAL_REFERENCE = CentralReference(
         PaymentCategory(code="travel", name="Travel", limit_pence=2000),
     ),
     example=True,
+    # Tests record events on fixed dates (2026) against a service on the real clock: the
+    # longest window keeps a desk's retention purge and the feed's window off them on any day
+    # the suite runs (HUBDESK_TEST_MOVE_CLOCK). tests/sync/test_retention.py sets its own.
+    retention_days=3650,
 )
 
 

@@ -2,7 +2,8 @@
 
 A lost laptop should hold as little as it can (issue 12). After each successful sync the desk
 removes the hub's events that are both synced (the central record holds them) and older
-than the retention window from reference data (`retention_days`, default 90).
+than the retention window from the central reference data (`retention_days`, default 90;
+nothing is removed until the desk has pulled it).
 
 What is never removed:
 - anything not yet synced: a record with any outbox row still waiting, sending, in conflict
@@ -31,7 +32,6 @@ from datetime import datetime, timedelta
 
 from hubdesk.store.store import Store, _iso
 
-DEFAULT_DAYS = 90
 K_RETENTION_DAYS = "retention_days"  # sync_state: the window, from the pulled reference data
 K_SERVICE_TIME = "service_time"  # sync_state: the service's clock at the last successful sync
 MAX_CLOCK_GAP = timedelta(days=1)
@@ -66,13 +66,15 @@ def _get(store: Store, key: str) -> str | None:
     return rows[0][0] if rows else None
 
 
-def window_days(store: Store) -> int:
-    """The retention window the central reference data sets (default 90 days)."""
+def window_days(store: Store) -> int | None:
+    """The retention window the central reference data sets (its default is 90 days), or
+    None until this desk has pulled reference data: the service decides, never a guess here."""
+    text = _get(store, K_RETENTION_DAYS)
     try:
-        days = int(_get(store, K_RETENTION_DAYS) or DEFAULT_DAYS)
+        days = int(text) if text else None
     except ValueError:
-        return DEFAULT_DAYS
-    return days if days >= 1 else DEFAULT_DAYS
+        return None
+    return days if days is not None and days >= 1 else None
 
 
 def service_time(store: Store) -> datetime | None:
@@ -207,6 +209,9 @@ def apply(store: Store) -> RetentionResult:
         result.skipped = "the service's time is not known yet: sync first"
         return result
     days = window_days(store)
+    if days is None:
+        result.skipped = "the retention window is not known yet: the reference data comes with a sync"
+        return result
     with store._save() as now:
         if abs(now - reference) > MAX_CLOCK_GAP:
             result.skipped = (
