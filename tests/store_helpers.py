@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hubdesk.domain.models import Contact, Person
-from hubdesk.store.audit import AuditEntry, AuditProblem, audit_key, verify_chain
+from hubdesk.store.audit import AuditEntry, AuditProblem, chain_key, verify_chain
 from hubdesk.store.store import Store
 
 PASSPHRASE = "correct horse battery"  # the same as tests/conftest.py
@@ -38,7 +38,7 @@ def chain_problems(store: Store) -> list[AuditProblem]:
     """verify_chain over the whole audit table, with the head kept in meta."""
     head_seq, head_mac = store.meta("audit_head").split(":", 1)
     assert store._key is not None
-    return verify_chain(audit_entries(store), audit_key(store._key), (int(head_seq), head_mac))
+    return verify_chain(audit_entries(store), chain_key(store._conn, store._key), (int(head_seq), head_mac))
 
 
 def counts(store: Store) -> dict[str, int]:

@@ -50,15 +50,35 @@ def _user(args: argparse.Namespace) -> str:
     return login.strip().lower()
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace, *, progress=None, read_only_for: str | None = None):
+    """Unlock for a command. With read_only_for (backup, export), a full disk does not stop
+    it: the store opens read-only and the unlock is written to the audit chain next time."""
+    from hubdesk.store.errors import DiskFull
     from hubdesk.store.store import Store
 
     data_dir = config.data_dir(args.data_dir)
     if getattr(args, "recovery_key", False):
         code = os.environ.get("HUBDESK_RECOVERY_KEY") or getpass.getpass("Recovery key: ")
-        return Store.recover(data_dir, code)
-    login = _user(args)
-    return Store.unlock(data_dir, login, _passphrase(f"Passphrase for {login}: "))
+
+        def attempt(**options):
+            return Store.recover(data_dir, code, **options)
+    else:
+        login = _user(args)
+        passphrase = _passphrase(f"Passphrase for {login}: ")
+
+        def attempt(**options):
+            return Store.unlock(data_dir, login, passphrase, **options)
+
+    try:
+        store = attempt(progress=progress)
+    except DiskFull:
+        if read_only_for is None:
+            raise
+        _err("the disk is full: opening the store read-only (this unlock goes into the audit trail next time)")
+        store = attempt(read_only=True, purpose=read_only_for)
+    for notice in store.notices:
+        _err(notice)
+    return store
 
 
 # --- commands --------------------------------------------------------------------------
@@ -139,6 +159,12 @@ def cmd_users(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_users_remove(args: argparse.Namespace) -> int:
+    from hubdesk.cli_keys import cmd_users_remove as remove
+
+    return remove(args, _open)
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     data_dir = config.data_dir(args.data_dir)
     from hubdesk.store.store import Store
@@ -214,10 +240,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             check_target(target, force=args.force)
         except OutputRefused as exc:
             raise CliError(str(exc)) from None
-    with _open(args) as store:
+    with _open(args, read_only_for=f"export {args.what} ({args.format})") as store:
         text = _render(export_rows(store, args.what), args.format)
-        with store._save() as now:
-            store._audit(now, "export", args.what, None, args.format)
+        if not store.read_only:  # a read-only unlock's owed entry already names the export
+            with store._save() as now:
+                store._audit(now, "export", args.what, None, args.format)
     if target is None:
         sys.stdout.write(text)
     else:
@@ -248,7 +275,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from hubdesk.store.backup import make_backup
 
-    with _open(args) as store:
+    with _open(args, read_only_for="backup") as store:
         header = make_backup(store, Path(args.file))
     print(f"Backup written to {args.file} ({header['db_size']:,} bytes, sha256 {header['db_sha256'][:16]}...)")
     return EXIT_OK
@@ -382,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("passwd", parents=[common, who], help="change a passphrase")
     p.set_defaults(func=cmd_passwd)
 
-    p = sub.add_parser("users", parents=[common], help="list or add users")
+    p = sub.add_parser("users", parents=[common], help="list, add or remove users")
     users = p.add_subparsers(dest="users_command", required=True, parser_class=_Parser)
     u = users.add_parser("list", parents=[common, who])
     u.set_defaults(func=cmd_users)
@@ -393,6 +420,9 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--hub")
     u.add_argument("--limit", help="payment authorisation limit in pounds")
     u.set_defaults(func=cmd_users)
+    from hubdesk.cli_keys import add_remove_parser
+
+    add_remove_parser(users, [common, who], cmd_users_remove)
 
     _add_plugin_parsers(sub, common, who)
     return parser

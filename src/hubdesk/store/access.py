@@ -84,7 +84,7 @@ def open_store(
     try:
         if known and not read_only:
             log.succeeded(slot_id)
-        generation, key = rekey.choose_key(db_path(data_dir), slots, opened)
+        generation, key = rekey.choose_key(db_path(data_dir), slots, opened, read_only)
         store = cls(data_dir, key, slots, login, clock=clock, read_only=read_only)
         try:
             store._check_store_id()

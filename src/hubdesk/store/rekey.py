@@ -33,9 +33,15 @@ from hubdesk.store.keys import KeySlotFile, OpenedSlot
 Progress = Callable[[float], None]
 
 
-def _opens(path: Path, key: bytearray) -> bool:
+def _opens(path: Path, key: bytearray, read_only: bool = False) -> bool:
     """Does this key open the database? (With the current key, this also rolls back a
     rekey that was cut short.)"""
+    if read_only:
+        try:
+            sqlcipher.connect_read_only(path, key).close()
+            return True
+        except DatabaseDamaged:
+            return False
     conn = sqlcipher.dbapi2.connect(str(path), isolation_level=None, timeout=10.0)
     try:
         conn.execute("PRAGMA cipher_log_level = NONE")
@@ -51,14 +57,16 @@ def _opens(path: Path, key: bytearray) -> bool:
         conn.close()
 
 
-def choose_key(db: Path, slots: KeySlotFile, opened: OpenedSlot) -> tuple[int, bytearray]:
+def choose_key(db: Path, slots: KeySlotFile, opened: OpenedSlot, read_only: bool = False) -> tuple[int, bytearray]:
     """The generation whose key opens the database, and a copy of that key."""
+    if read_only and journal_exists(db):
+        raise StoreError("A change of the database key was cut short: free some space so it can finish, then try again")
     generations = [slots.generation]
     if slots.next_generation is not None:
         generations.append(slots.next_generation)
     for generation in generations:
         key = opened.key(generation)
-        if key is not None and _opens(db, key):
+        if key is not None and _opens(db, key, read_only):
             return generation, bytearray(key)
     raise DatabaseDamaged(
         "Could not open the database: the database is damaged or does not match its key slots. "

@@ -79,6 +79,35 @@ def connect(path: Path, key: bytes | bytearray, *, create: bool = False) -> dbap
     return conn
 
 
+def connect_read_only(path: Path, key: bytes | bytearray) -> dbapi2.Connection:
+    """Open without writing a byte (a full disk: backup and export to another disk).
+
+    A WAL database normally needs its -shm file, which a full disk cannot grow. With no
+    WAL content (the store was closed cleanly, or every commit is checkpointed) the main
+    file holds everything, so it is opened as immutable: no -shm, no locks, nothing
+    written. With WAL content still to be folded in, it is opened read-only the usual
+    way, which works while the -shm file is there."""
+    from hubdesk.store.errors import NoStore
+
+    if not path.exists():
+        raise NoStore(f"No database at {path}")
+    wal = path.with_name(path.name + "-wal")
+    has_wal = wal.exists() and wal.stat().st_size > 0
+    uri = path.resolve().as_uri() + ("?mode=ro" if has_wal else "?mode=ro&immutable=1")
+    conn = dbapi2.connect(uri, uri=True, isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")
+        conn.execute(key_pragma(key))
+        conn.execute("PRAGMA cipher_memory_security = ON")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("PRAGMA temp_store = MEMORY")
+    except dbapi2.DatabaseError as exc:
+        conn.close()
+        raise translate(exc, "open the database read-only", path) from None
+    return conn
+
+
 def connect_for_checks(path: Path, key: bytes | bytearray) -> dbapi2.Connection:
     """A bare keyed connection that reads nothing yet: for doctor, which must look at
     each page even when the schema pages themselves are damaged."""

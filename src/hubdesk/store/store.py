@@ -163,7 +163,10 @@ class Store:
         """What the unlock could not finish (a removal held back), for the desk or CLI to say."""
         self._conn = None
         try:
-            self._conn = sqlcipher.connect(db_path(self.data_dir), key, create=True)
+            if read_only:
+                self._conn = sqlcipher.connect_read_only(db_path(self.data_dir), key)
+            else:
+                self._conn = sqlcipher.connect(db_path(self.data_dir), key, create=True)
         except BaseException:
             self.lock()
             raise
@@ -177,7 +180,6 @@ class Store:
 
                 if list(migrations.pending(self.db)):
                     raise StoreError("This store needs an upgrade first, which needs room to write")
-                self._conn.execute("PRAGMA query_only = ON")
             else:
                 migrate(self.db)
             self._audit_key = chain_key(self._conn, key)
