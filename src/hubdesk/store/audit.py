@@ -1,14 +1,15 @@
 """The audit chain: each entry's MAC covers the one before, so an edit or deletion shows.
 
-What it proves, honestly: the MAC key is derived from the database key (HKDF), so the
-chain shows changes made by someone who cannot unlock the store (raw edits to the file,
-a damaged or swapped database): they break the chain, the head kept in `meta`, or the
-link between a record's body and its entry's body hash. Anyone who can unlock (any user,
-or the recovery key) holds the MAC key and could rewrite history and sign it again; the
-local check cannot tell. History is evidence once the central record holds it: from the
-sync that sent an entry, the service's copy counts, and the desk's audit head and its
-MAC of the last entry held, sent with every ping and sync (hubdesk.sync.audit_head),
-show a re-signed or shortened chain to the service.
+What it proves, honestly: the MAC key is derived from the database key (HKDF; after a
+rekey, the key it had is kept inside the encrypted database), so the chain shows changes
+made by someone who cannot unlock the store (raw edits to the file, a damaged or swapped
+database): they break the chain, the head kept in `meta`, or the link between a record's
+body and its entry's body hash. Anyone who can unlock (any user, or the recovery key)
+holds the MAC key and could rewrite history and sign it again; the local check cannot
+tell. History is evidence once the central record holds it: from the sync that sent an
+entry, the service's copy counts, and the desk's audit head and its MAC of the last entry
+held, sent with every ping and sync (hubdesk.sync.audit_head), show a re-signed or
+shortened chain to the service.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ from hubdesk.domain.models import (
     User,
 )
 from hubdesk.store import sqlcipher
-from hubdesk.store.audit import AuditEntry, audit_key, body_hash, verify_chain
+from hubdesk.store.audit import AuditEntry, body_hash, chain_key, verify_chain
 from hubdesk.store.errors import StoreError
 from hubdesk.store.keys import RECOVERY, KeySlotFile, normalise_recovery_code
 from hubdesk.store.store import db_path, slots_path
@@ -242,7 +242,12 @@ def _check_database(conn, key: bytes, store_id: str, report: DoctorReport) -> No
     if "audit_head" in meta:
         seq, mac = meta["audit_head"].split(":", 1)
         head = (int(seq), mac)
-    chain_problems = verify_chain(audit, audit_key(key), head)
+    try:
+        mac_key = chain_key(conn, key)  # kept in meta once the store was rekeyed (a user removed)
+    except sqlcipher.DatabaseError:
+        mac_key = b""
+        report.problems.append("the audit chain's key cannot be read (damaged pages)")
+    chain_problems = verify_chain(audit, mac_key, head)
     report.problems.extend(p.message for p in chain_problems)
     if not chain_problems:
         report.checked.append(f"audit chain: {len(audit):,} entries intact")
