@@ -12,6 +12,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from hubdesk.demo_circumstances import demo_circumstances
 from hubdesk.domain.enums import AlertKind, ContactType, LegalStatus, MadeBy, PaymentMethod
 from hubdesk.domain.models import (
     Action,
@@ -254,6 +255,8 @@ def demo_caseload(people: int, seed: int, today: date) -> list[Person]:
     rng = random.Random(seed)
     caseload = _story_people()
     caseload += [_random_person(rng, n, today) for n in range(max(0, people - len(caseload)))]
+    # Circumstances mixed as the council reports them (each person seeded apart: the rest is unchanged).
+    caseload = [demo_circumstances(p, n, today) for n, p in enumerate(caseload)]
     return caseload[: max(people, 0)]
 
 
