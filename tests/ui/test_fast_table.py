@@ -25,9 +25,9 @@ ROWS = [
 
 
 class Tables(App):
-    def __init__(self, cls: type[DataTable], width: int, **options) -> None:
+    def __init__(self, cls: type[DataTable], width: int, auto: bool = False, **options) -> None:
         super().__init__()
-        self.cls, self.table_width, self.options = cls, width, options
+        self.cls, self.table_width, self.options, self.auto = cls, width, options, auto
 
     def compose(self) -> ComposeResult:
         yield Input(id="other")
@@ -37,7 +37,7 @@ class Tables(App):
         table = self.query_one("#t", DataTable)
         table.styles.width = self.table_width
         for key, width in (("name", 16), ("age", 3), ("alerts", 8), ("case", 9)):
-            table.add_column(key.title(), width=width, key=key)
+            table.add_column(key.title(), width=None if self.auto else width, key=key)
         for n, row in enumerate(ROWS):
             table.add_row(*row, key=str(n))
 
@@ -65,7 +65,7 @@ async def drawn(cls: type[DataTable], *, width: int, focus: bool, cursor: int, h
             table._show_hover_cursor = True
             table.hover_coordinate = Coordinate(hover, 0)
         await pilot.pause()
-        return cells(table.render_lines(Region(0, 0, table.size.width, table.size.height)))
+        return table.virtual_size, cells(table.render_lines(Region(0, 0, table.size.width, table.size.height)))
 
 
 @pytest.mark.parametrize(
@@ -76,11 +76,13 @@ async def drawn(cls: type[DataTable], *, width: int, focus: bool, cursor: int, h
         (30, True, 3, None, {"cursor_type": "row", "zebra_stripes": True}),  # wider than the widget: cropped
         (60, True, 2, 1, {"cursor_type": "cell"}),
         (60, True, 0, None, {"cursor_type": "row", "show_cursor": False}),
+        (60, True, 1, None, {"cursor_type": "row", "zebra_stripes": True, "auto": True}),  # measured widths
     ],
 )
 async def test_fast_table_draws_what_data_table_draws(width, focus, cursor, hover, options) -> None:
-    expected = await drawn(DataTable, width=width, focus=focus, cursor=cursor, hover=hover, **options)
-    got = await drawn(FastTable, width=width, focus=focus, cursor=cursor, hover=hover, **options)
+    expected_size, expected = await drawn(DataTable, width=width, focus=focus, cursor=cursor, hover=hover, **options)
+    got_size, got = await drawn(FastTable, width=width, focus=focus, cursor=cursor, hover=hover, **options)
+    assert got_size == expected_size
     assert "".join(ch for ch, _, _ in expected[1]).strip().startswith("Kayden")
     for y, (want, have) in enumerate(zip(expected, got, strict=True)):
         assert have == want, f"line {y} differs"

@@ -140,11 +140,12 @@ class SearchScreen(DeskBase[str | None]):
         self._show()
         help_label = self.query_one("#search-help", Label)
         if text.strip() and not self.hits:
-            help_label.update("No one found. ctrl+n adds a new walk-in.")
+            message = "No one found. ctrl+n adds a new walk-in."
         elif self.hits:
-            help_label.update(found_text(len(self.hits), found.total))
+            message = found_text(len(self.hits), found.total)
         else:
-            help_label.update(f"Type to search. {HELP}")
+            message = f"Type to search. {HELP}"
+        help_label.update(message, layout=False)  # one line, its width the screen's (search.tcss)
 
     def _show(self) -> None:
         """The hits in the results table, in the columns that fit."""
