@@ -1,7 +1,11 @@
-"""Unlock: user and passphrase; a clear message on a wrong one and a growing delay."""
+"""Unlock: user and passphrase; a clear message on a wrong one and a growing delay.
+
+The delay is the store's (hubdesk.unlocks beside the key slots, per login): it survives
+a restart of the desk and applies to the command line too."""
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 from textual import on
@@ -15,15 +19,11 @@ from textual.widgets import Footer, Input, Label, Static
 from hubdesk.store.desk import slot_logins
 from hubdesk.store.errors import StoreError, UnknownUser, WrongPassphrase
 from hubdesk.store.store import Store
+from hubdesk.store.unlocks import TooManyTries, UnlockLog, delay_after
 
 from .base import DeskBase
 
-
-def delay_after(failures: int) -> float:
-    """Seconds to wait after `failures` wrong tries in a row: 0, 0, 1, 2, 4, ... 30."""
-    if failures < 2:
-        return 0.0
-    return float(min(2 ** (failures - 2), 30))
+__all__ = ["UnlockScreen", "delay_after"]
 
 
 class UnlockScreen(DeskBase[Store | None]):
@@ -103,7 +103,19 @@ class UnlockScreen(DeskBase[Store | None]):
         message.update("Unlocking...")
         try:
             store = Store.unlock(self.desk.data_dir, login, passphrase_input.value, clock=self.desk.clock)
-        except (WrongPassphrase, UnknownUser):
+        except TooManyTries as exc:
+            self._wait(f"Too many wrong passphrases for {login!r}.", exc.wait)
+            return
+        except WrongPassphrase:
+            # Counted beside the key slots, per login, by the store: read back what to wait.
+            log = UnlockLog(self.desk.data_dir)
+            self.desk.failed_unlocks = log.failures(login.strip().lower())
+            self._wait(
+                f"Wrong user or passphrase for {login!r}. Check Caps Lock and try again.",
+                log.wait(login.strip().lower()),
+            )
+            return
+        except UnknownUser:
             self._failed(f"Wrong user or passphrase for {login!r}. Check Caps Lock and try again.")
             return
         except StoreError as exc:
@@ -114,8 +126,12 @@ class UnlockScreen(DeskBase[Store | None]):
         self.dismiss(store)
 
     def _failed(self, text: str) -> None:
+        """A login with no slot: counted here only (a made-up name has no place in the file)."""
         self.desk.failed_unlocks += 1
-        wait = delay_after(self.desk.failed_unlocks)
+        self._wait(text, delay_after(self.desk.failed_unlocks))
+
+    def _wait(self, text: str, wait: float) -> None:
+        wait = float(math.ceil(wait)) if wait else 0.0
         message = self.query_one("#unlock-message", Label)
         passphrase = self.query_one("#passphrase", Input)
         if wait:
