@@ -131,6 +131,8 @@ class DailySummary:
     cash_float: FloatReconciliation | None = None
     vouchers: VoucherReconciliation | None = None
     closure: DayClosure | None = None
+    service_figures: list[tuple[str, list[str], list[list[str]], str]] = field(default_factory=list)
+    """The service's figures for this hub at the end of the day (reports.hub_figures)."""
 
     @property
     def busiest(self) -> list[HourLine]:
@@ -201,6 +203,9 @@ def daily_summary(store: Store, hub_code: str, day: date, *, now: datetime | Non
     summary.cash_float = day_store.reconcile_float(store, hub_code, day)
     summary.vouchers = day_store.reconcile_vouchers(store, hub_code, day)
     summary.closure = day_store.day_closure(store, hub_code, day)
+    from hubdesk.reports.hub_figures import hub_sections
+
+    summary.service_figures = hub_sections(store, hub_code, day)
     return summary
 
 
@@ -505,7 +510,7 @@ def _sections(s: DailySummary) -> list[tuple[str, list[str], list[list[str]], st
         )
     if s.vouchers is not None and s.vouchers.in_use:
         out.append(("Voucher stock", ["", ""], [list(r) for r in _voucher_rows(s.vouchers)], ""))
-    return out
+    return out + s.service_figures
 
 
 def _md(text: str) -> str:
@@ -601,6 +606,10 @@ def render_csv(s: DailySummary) -> str:
         add("vouchers", "counted", "" if v.counted is None else v.counted)
         add("vouchers", "missing", note=", ".join(v.missing))
     # Item and note may be text people typed (names of categories, reasons): every cell is made safe.
+    for title, head, body, _note in s.service_figures:
+        for row in body:
+            for column, cell in zip(head[1:], row[1:], strict=True):
+                add(title.lower(), f"{row[0]}: {column}" if column else row[0], note=cell)
     return csv_text(rows, ["hub", "day", "section", "item", "count", "amount_gbp", "note"])
 
 

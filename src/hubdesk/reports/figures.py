@@ -36,6 +36,8 @@ def sections(
     """(title, header, rows, note) for each section, every cell a string: one source for all formats."""
     cols = _columns(f)
     head = ["", *[("All hubs" if c.hub == "ALL" else hub_names.get(c.hub, c.hub)) for c in cols]]
+    if len(cols) == 1:
+        head = ["", "Figure"]  # one hub: its name is in the title already
     out = []
     rows = [[band, *[str(c.in_touch[band]) for c in cols]] for band in (b.label for b in f.bands)]
     rows.append(["All PA cases", *[str(c.in_touch_total) for c in cols]])
@@ -74,7 +76,7 @@ def sections(
         bands = [b.label for b in f.bands]
         out.append(
             (
-                f"Education, employment or training by age band: {label}",
+                "Education, employment or training by age band" + (f": {label}" if len(cols) > 1 else ""),
                 ["", *bands, "All"],
                 [
                     [EET_LABELS[s], *[str(c.eet[b][s]) for b in bands], str(sum(c.eet[b][s] for b in bands))]
@@ -204,7 +206,7 @@ def _charts(f: ServiceFigures, name: str, hub_names: Mapping[str, str]) -> str:
     if name == "Pathway plans":
         n = sum(t.plans.values())
         return _bars([(s.capitalize(), t.plans[s], n) for s in PLAN_STATES])
-    if name.startswith("Education") and name.endswith(("All hubs", hub_names.get(t.hub, t.hub))):
+    if name.startswith("Education") and (len(f.hubs) == 1 or name.endswith("All hubs")):
         items = []
         for band, counts in t.eet.items():
             engaged = counts["education"] + counts["training"] + counts["employment"]
