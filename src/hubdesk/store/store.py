@@ -761,11 +761,11 @@ class Store:
 
     def find_people(self, query: str, limit: int = 30):
         """search_people's hits, and how many people match in all ("first 20 of 42")."""
-        from hubdesk.store.search import PersonIndex
+        from hubdesk.store.search import NAMED_SQL, PersonIndex, named
 
         self._require_open()
         if self._person_index is None:
-            self._person_index = PersonIndex.build(self.people())
+            self._person_index = PersonIndex.build(named(row) for row in self.db.execute(NAMED_SQL))
         return self._person_index.find(query, limit=limit)
 
     def last_contacts(self, person_ids: list[str]) -> dict[str, str]:
