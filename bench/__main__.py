@@ -8,6 +8,7 @@ import time
 
 MODULES = [
     "bench.store_bench",
+    "bench.keys_bench",
     "bench.desk_bench",
     "bench.sync_bench",
     "bench.report_bench",

@@ -409,3 +409,66 @@ def test_the_wait_grows_and_a_torn_write_keeps_the_other_block(tmp_path: Path) -
     raw[newest * 4096 + 10] ^= 0xFF  # the last write was torn
     log.path.write_bytes(bytes(raw))
     assert log.failures("sam") == 4  # the block before it
+
+
+# --- audit before the slot file; read-only on a full disk ---------------------------------
+
+
+def test_a_passphrase_change_is_audited_before_the_slot_file_changes(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The slot file cannot be written (a full disk at fsync): the change was announced in
+    the audit chain first, and the failure follows it; the old passphrase still works."""
+    import errno
+
+    import hubdesk.store.keys as keys_module
+    from hubdesk.store.errors import DiskFull
+
+    def no_space(fd: int) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(keys_module.os, "fsync", no_space)
+    with pytest.raises(DiskFull):
+        store.set_passphrase("sam", "a new phrase for sam", PASSPHRASE)
+    monkeypatch.undo()
+    rows = store._rows("SELECT actor, record_id, detail FROM audit WHERE action = 'passphrase' ORDER BY seq")
+    assert rows == [
+        ("sam", "sam", "slot rewrapped"),
+        ("sam", "sam", "not changed: the slot file could not be written"),
+    ]
+    store.lock()
+    assert _opens(data_dir, "sam")
+
+
+def test_export_on_a_full_disk_opens_read_only_and_is_audited_at_the_next_unlock(tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(small)], check=True)
+    try:
+        data = small / "desk"
+        assert _hubdesk("demo", "--data-dir", str(data), "--people", "20", "--days", "0").returncode == 0
+        with open(small / "filler", "wb", buffering=0) as fh:  # fill the disk to the last byte
+            try:
+                while True:
+                    fh.write(b"\0" * 4096)
+            except OSError:
+                pass
+        out = tmp_path / "people.csv"
+        args = ("--data-dir", str(data), "--user", "nadia")
+        exported = _hubdesk("export", "--what", "people", "--output", str(out), *args)
+        assert exported.returncode == 0, exported.stderr
+        assert "read-only" in exported.stderr and "Traceback" not in exported.stderr
+        assert out.read_text().count("DEMO-") >= 20
+        # Anything that must write is still refused, in one line.
+        added = _hubdesk("users", "list", *args)
+        assert added.returncode == 1 and "disk is full" in added.stderr
+        assert UnlockLog(data).owed()[0][0]["purpose"] == "export people (csv)"
+        (small / "filler").unlink()
+        with Store.unlock(data, "sam", PASSPHRASE) as s:
+            details = [d for (d,) in s._rows("SELECT detail FROM audit WHERE action = 'unlock' ORDER BY seq")]
+            assert details[-1] == "passphrase"
+            assert details[-2].startswith("read-only by nadia at ") and details[-2].endswith("export people (csv)")
+            assert chain_problems(s) == []
+        assert UnlockLog(data).owed() == ([], 0)
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
