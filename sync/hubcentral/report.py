@@ -19,20 +19,19 @@ from zoneinfo import ZoneInfo
 from hubcentral.storage import CentralStore, iso
 from hubcentral.storage.report_index import rebuild, up_to_date
 from hubdesk.domain.figures import (
-    BANDS_2022,
-    BANDS_2026,
     ActionCount,
-    Band,
     PaymentFact,
     PersonFacts,
     ServiceFigures,
     compute,
     window_start,
 )
+from hubdesk.domain.service_rules import BANDS_2022, BANDS_2026, BandDef, ServiceRules
 from hubdesk.reports.figures import FORMATS, render
 
 LONDON = ZoneInfo("Europe/London")
-BAND_SETS: dict[str, tuple[Band, ...]] = {"2022": BANDS_2022, "2026": BANDS_2026}
+# --bands: the reference data's own (default), or the 2022 or 2026 report's.
+BAND_SETS: dict[str, tuple[BandDef, ...] | None] = {"reference": None, "2022": BANDS_2022, "2026": BANDS_2026}
 
 
 def day_start(day: date) -> datetime:
@@ -49,7 +48,7 @@ def service_figures(
     as_of: date,
     *,
     since: date | None = None,
-    bands: tuple[Band, ...] = BANDS_2022,
+    bands: tuple[BandDef, ...] | None = None,
 ) -> ServiceFigures:
     """The figures at the end of `as_of` (England's day), payments from `since` (default: the
     first of the month). The narrow tables are brought up to date first if they lag the records."""
@@ -81,19 +80,24 @@ def service_figures(
         )
     reference = store.reference()
     hubs = [h.code for h in reference.hubs] if reference else []
+    rules = reference.service_rules if reference else ServiceRules()
+    if bands is not None:
+        rules = rules.model_copy(update={"age_bands": bands})
     return compute(
         as_of,
         people,
         {pid: _local_day(at) for pid, at in touches},
         [ActionCount(hub, int(n), int(overdue)) for hub, n, overdue in actions],
         [PaymentFact(hub, category, int(pence or 0), int(n)) for hub, category, n, pence in payments],
-        bands=bands,
+        rules=rules,
         since=since,
         hubs=hubs,
     )
 
 
-def report_text(store: CentralStore, as_of: date, fmt: str, *, since: date | None = None, bands: str = "2022") -> str:
+def report_text(
+    store: CentralStore, as_of: date, fmt: str, *, since: date | None = None, bands: str = "reference"
+) -> str:
     figures = service_figures(store, as_of, since=since, bands=BAND_SETS[bands])
     reference = store.reference()
     hub_names = {h.code: h.name for h in reference.hubs} if reference else {}
@@ -145,7 +149,12 @@ def add_parser(sub: argparse._SubParsersAction, db: argparse.ArgumentParser) -> 
     rs.add_argument("--date", required=True, type=_day, help="the day the figures are for (YYYY-MM-DD)")
     rs.add_argument("--since", type=_day, default=None, help="payments from this day (default: the 1st of the month)")
     rs.add_argument("--format", choices=FORMATS, default="md")
-    rs.add_argument("--bands", choices=sorted(BAND_SETS), default="2022", help="age bands: 2022 or 2026")
+    rs.add_argument(
+        "--bands",
+        choices=list(BAND_SETS),
+        default="reference",
+        help="age bands: the reference data's (default), or the 2022 or 2026 report's",
+    )
     rs.add_argument("--out", default=None, help="write to a new file (0600) instead of stdout")
     rs.add_argument("--force", action="store_true", help="overwrite --out if it exists")
     rs.set_defaults(func=cmd_report_service)

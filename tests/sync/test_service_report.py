@@ -24,10 +24,11 @@ from hubcentral import demo_service
 from hubcentral.cli import export, main
 from hubcentral.report import report_text, service_figures
 from hubcentral.storage import CentralStore
+from hubdesk.domain.service_rules import BANDS_2026
 
 DAY = date(2026, 11, 23)
 LONDON = ZoneInfo("Europe/London")
-BANDS = (("16-17", 16, 17), ("18-20", 18, 20), ("21+", 21, 24))
+BANDS = (("16-17", 16, 17), ("18-20", 18, 20), ("21-25", 21, 99))  # the rules' example (2022) bands
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -70,10 +71,10 @@ def independent_count(data: dict[str, list[dict]]) -> dict:
         if age >= 25 and not c.get("extended_support"):
             out["over"][hub] += 1
             continue
-        if p.get("legal_status") == "qualifying" or not p.get("allocated_pa"):
+        if p.get("legal_status") == "qualifying" and not p.get("allocated_pa"):
             out["apart"][hub] += 1
             continue
-        band = next(label for label, low, high in BANDS if low <= min(age, 24) <= high)
+        band = next(label for label, low, high in BANDS if low <= age <= high)
         every = p.get("expected_contact_days") or (28 if age < 18 else 56)
         seen = last.get(p["id"])
         out["of"][hub, band] += 1
@@ -158,7 +159,7 @@ def test_the_rules_edge_cases_are_counted_as_the_rules_say(central: CentralStore
     assert custody["circumstances"]["accommodation"] == {"kind": "custody", "suitable": False, "since": None}
     assert qualifying["allocated_pa"] is None and qualifying["legal_status"] == "qualifying"
     text = report_text(central, DAY, "md")
-    assert "Qualifying or no allocated PA (apart)" in text and " of " in text
+    assert "Qualifying, no allocated PA (apart)" in text and " of " in text
 
 
 def _turned_25_on(people: dict, day: date, hub: str) -> list[str]:
@@ -183,6 +184,12 @@ def test_csv_md_and_html_say_the_same_figures(central: CentralStore) -> None:
     assert page.count("<svg") >= 4 and "size: A4" in page
     csv_text = report_text(central, DAY, "csv")
     assert csv_text.splitlines()[0] == "as_of,section,item,column,value"
+    # The 2026 report's bands are expressible: 18, and 19-22; the PA cases stay the same.
+    later = service_figures(central, DAY, bands=BANDS_2026)
+    assert list(later.total.in_touch) == ["18", "19-22"]
+    assert later.total.in_touch_total.of == figures.total.in_touch_total.of  # frequencies follow the bands
+    assert sum(s.of for s in later.total.in_touch.values()) < later.total.pa_cases
+    assert "| 19-22 |" in report_text(central, DAY, "md", bands="2026")
 
 
 def test_the_command_writes_a_report_and_refuses_bad_input_in_one_line(

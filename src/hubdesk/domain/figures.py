@@ -3,9 +3,11 @@ age band with its "of" count, accommodation, EET, pathway plans, actions overdue
 payments. The central report (every hub) and the desk's end of day (one hub) feed the same
 function, so the two can never count differently.
 
-Who counts: young people in the caseload (not walk-ins waiting to be matched) aged 16 up to
-their 25th birthday on the day (later only with extended support). Qualifying young people,
-and anyone without an allocated PA, are counted apart from the PA cases, whose figures these are.
+Who counts is the council's service rules (reference data, hubdesk.domain.service_rules): young
+people in the caseload (not walk-ins waiting to be matched) aged 16 up to their 25th birthday
+on the day (later only with extended support); qualifying young people without an allocated PA
+are counted apart from the PA cases, whose figures these are; the age bands and each band's
+default contact frequency are the rules' too.
 """
 
 from __future__ import annotations
@@ -17,33 +19,11 @@ from datetime import date, timedelta
 from typing import Any
 
 from hubdesk.domain.rules import age_on
-
-SUPPORT_ENDS_AT = 25  # support lasts until the 25th birthday
-
-
-@dataclass(frozen=True)
-class Band:
-    """An age band of the figures: ages low..high (inclusive) on the report's day."""
-
-    label: str
-    low: int
-    high: int
-
-
-# The 2022 bands; the 2026 report's are BANDS_2026 (both are configuration, not law).
-BANDS_2022 = (Band("16-17", 16, 17), Band("18-20", 18, 20), Band("21+", 21, 24))
-BANDS_2026 = (Band("16-17", 16, 17), Band("18", 18, 18), Band("19-22", 19, 22), Band("23-24", 23, 24))
-# Where a young person has no needs-led frequency: an example default, by age (as in_touch).
-DEFAULT_INTERVAL_DAYS = {16: 28, 17: 28}
-DEFAULT_INTERVAL_ADULT = 56
+from hubdesk.domain.service_rules import DEFAULT_RULES, BandDef, ServiceRules, counted_apart
 
 SUITABILITY = ("suitable", "unsuitable", "not recorded")
 EET_STATES = ("education", "training", "employment", "neet", "not recorded")
 PLAN_STATES = ("in date", "overdue", "none")
-
-
-def band_for(age: int, bands: Iterable[Band]) -> str | None:
-    return next((b.label for b in bands if b.low <= age <= b.high), None)
 
 
 @dataclass(frozen=True)
@@ -96,15 +76,10 @@ class PersonFacts:
             plan_due=due,
         )
 
-    def interval_days(self, age: int) -> int:
-        if self.expected_contact_days:
-            return int(self.expected_contact_days)
-        return DEFAULT_INTERVAL_DAYS.get(age, DEFAULT_INTERVAL_ADULT)
-
 
 @dataclass(frozen=True)
 class Share:
-    """"262 of 283"."""
+    """ "262 of 283"."""
 
     count: int
     of: int
@@ -124,6 +99,8 @@ class HubFigures:
 
     hub: str
     in_touch: dict[str, Share] = field(default_factory=dict)
+    in_touch_all: Share = Share(0, 0)
+    """Every PA case, in a band or not (a council's bands need not cover 16 to 25)."""
     pa_cases: int = 0
     qualifying_apart: int = 0
     over_25: int = 0
@@ -136,7 +113,7 @@ class HubFigures:
 
     @property
     def in_touch_total(self) -> Share:
-        return Share(sum(s.count for s in self.in_touch.values()), sum(s.of for s in self.in_touch.values()))
+        return self.in_touch_all
 
     @property
     def engaged(self) -> Share:
@@ -151,7 +128,7 @@ class HubFigures:
 class ServiceFigures:
     as_of: date
     since: date
-    bands: tuple[Band, ...]
+    bands: tuple[BandDef, ...]
     hubs: dict[str, HubFigures]
     total: HubFigures
 
@@ -182,13 +159,14 @@ def compute(
     actions: Iterable[ActionCount] = (),
     payments: Iterable[PaymentFact] = (),
     *,
-    bands: tuple[Band, ...] = BANDS_2022,
+    rules: ServiceRules = DEFAULT_RULES,
     since: date | None = None,
     hubs: Iterable[str] = (),
 ) -> ServiceFigures:
     """The figures on `as_of` (end of that day). `last_touch`: each person's last day seen or
     spoken to on or before it. `payments`: those in effect, made from `since` to `as_of`."""
     since = since or as_of.replace(day=1)
+    bands = rules.age_bands
     by_hub: dict[str, HubFigures] = {h: _empty(h, bands) for h in hubs}
     total = _empty("ALL", bands)
 
@@ -205,20 +183,22 @@ def compute(
         if age < 16:
             continue
         figures = hub(p.hub_code)
-        if age >= SUPPORT_ENDS_AT and not p.extended_support:
+        if not rules.in_service(age, extended_support=p.extended_support):
             for f in (figures, total):
                 f.over_25 += 1
             continue
-        if p.legal_status == "qualifying" or not p.allocated_pa:
+        if counted_apart(p.legal_status, p.allocated_pa):
             for f in (figures, total):
                 f.qualifying_apart += 1
             continue
-        band = band_for(min(age, bands[-1].high), bands)
+        found = rules.band(age)
+        band = found.label if found is not None else None
         seen = last_touch.get(p.id)
-        in_touch = seen is not None and (as_of - seen).days <= p.interval_days(age)
+        in_touch = seen is not None and (as_of - seen).days <= rules.in_touch_days(found, p.expected_contact_days)
         plan = "none" if p.plan_due is None else ("overdue" if p.plan_due < as_of else "in date")
         for f in (figures, total):
             f.pa_cases += 1
+            f.in_touch_all = Share(f.in_touch_all.count + in_touch, f.in_touch_all.of + 1)
             if band is not None:
                 share = f.in_touch[band]
                 f.in_touch[band] = Share(share.count + in_touch, share.of + 1)
@@ -236,7 +216,7 @@ def compute(
     return ServiceFigures(as_of, since, bands, dict(sorted(by_hub.items())), total)
 
 
-def _empty(hub: str, bands: tuple[Band, ...]) -> HubFigures:
+def _empty(hub: str, bands: tuple[BandDef, ...]) -> HubFigures:
     return HubFigures(
         hub=hub,
         in_touch={b.label: Share(0, 0) for b in bands},

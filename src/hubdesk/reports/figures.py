@@ -48,7 +48,7 @@ def sections(
             rows,
             "Seen or spoken to within the young person's own contact frequency (the band's default where none "
             "is set), counted back from the end of the day. Aged 25 and over are left out unless on extended "
-            "support; qualifying young people and others without an allocated PA are counted apart.",
+            "support; qualifying young people without an allocated PA are counted apart.",
         )
     )
     out.append(
@@ -57,7 +57,7 @@ def sections(
             head,
             [
                 ["PA cases", *[str(c.pa_cases) for c in cols]],
-                ["Qualifying or no allocated PA (apart)", *[str(c.qualifying_apart) for c in cols]],
+                ["Qualifying, no allocated PA (apart)", *[str(c.qualifying_apart) for c in cols]],
                 ["Aged 25 or over (support ended)", *[str(c.over_25) for c in cols]],
             ],
             "",

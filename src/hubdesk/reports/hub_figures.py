@@ -83,6 +83,7 @@ def hub_figures(store: Store, hub_code: str, day: date, *, since: date | None = 
         last,
         [ActionCount(hub_code, open_, overdue)],
         [PaymentFact(hub_code, cat, pence, n) for cat, (n, pence) in payments.items()],
+        rules=store.service_rules(),
         since=since,
         hubs=[hub_code],
     )
