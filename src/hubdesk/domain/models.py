@@ -30,6 +30,7 @@ from hubdesk.domain.enums import (
     Role,
 )
 from hubdesk.domain.ids import uuid7
+from hubdesk.domain.local_offer import Entitlement
 from hubdesk.domain.money import MAX_PENCE, format_pence
 from hubdesk.domain.service_rules import ServiceRules
 from hubdesk.domain.text import (
@@ -139,6 +140,7 @@ class ReferenceData(Record):
     contact_purposes: tuple[ContactPurpose, ...] = ()
     payment_categories: tuple[PaymentCategory, ...] = ()
     service_rules: ServiceRules = ServiceRules()
+    local_offer: tuple[Entitlement, ...] = ()
     example: bool = False
 
 

@@ -584,6 +584,7 @@ class Store:
                 "session_type": reference.session_types,
                 "contact_purpose": reference.contact_purposes,
                 "payment_category": reference.payment_categories,
+                "entitlement": reference.local_offer,
             }
             for kind, items in groups.items():
                 if kind != "hub":
@@ -608,6 +609,7 @@ class Store:
             self._audit(now, "set", "reference", None, "example" if reference.example else "")
 
     def reference(self, *, include_retired: bool = False) -> ReferenceData:
+        from hubdesk.domain.local_offer import Entitlement
         from hubdesk.domain.models import ContactPurpose, PaymentCategory, SessionType
 
         where = "" if include_retired else " AND active = 1"
@@ -616,6 +618,7 @@ class Store:
             "session_types": ("session_type", SessionType),
             "contact_purposes": ("contact_purpose", ContactPurpose),
             "payment_categories": ("payment_category", PaymentCategory),
+            "local_offer": ("entitlement", Entitlement),
         }
         data: dict[str, Any] = {}
         for field, (kind, model) in kinds.items():

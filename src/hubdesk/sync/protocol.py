@@ -19,6 +19,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from hubdesk.domain.local_offer import Entitlement
 from hubdesk.domain.models import (
     ContactPurpose,
     Hub,
@@ -235,6 +236,7 @@ class CentralReference(Message):
     contact_purposes: tuple[ContactPurpose, ...] = ()
     payment_categories: tuple[PaymentCategory, ...] = ()
     service_rules: ServiceRules = ServiceRules()
+    local_offer: tuple[Entitlement, ...] = ()
     example: bool = False
     retention_days: int = Field(
         90, ge=1, le=3650, description="How many days of its hub's events a desk holds (the working set)"
@@ -247,6 +249,7 @@ class CentralReference(Message):
             contact_purposes=self.contact_purposes,
             payment_categories=self.payment_categories,
             service_rules=self.service_rules,
+            local_offer=self.local_offer,
             example=self.example,
         )
 
