@@ -358,3 +358,26 @@ def m010_person_circumstances(db: Database) -> None:
 
 
 LATEST = [m.name for m in migrations._migrations][-1]
+
+
+@migrations()
+def m011_local_offer_given(db: Database) -> None:
+    """The local offer given to a young person (issue 11, item 3): an event, never edited, with
+    the payment it was given by where it was money."""
+    db.executescript(
+        """
+        CREATE TABLE offer_given (
+            id TEXT PRIMARY KEY, person_id TEXT NOT NULL, hub_code TEXT NOT NULL, person_hub TEXT NOT NULL,
+            entitlement TEXT NOT NULL, payment_id TEXT, recorded_at TEXT NOT NULL,
+            body TEXT NOT NULL, audit_seq INTEGER NOT NULL
+        );
+        CREATE INDEX offer_given_person ON offer_given(person_id, entitlement, recorded_at);
+        CREATE TRIGGER offer_given_no_update BEFORE UPDATE ON offer_given
+        BEGIN SELECT RAISE(ABORT, 'offer_given are never edited: record another'); END;
+        CREATE TRIGGER offer_given_no_delete BEFORE DELETE ON offer_given
+        BEGIN SELECT RAISE(ABORT, 'offer_given are never deleted'); END;
+        """
+    )
+
+
+LATEST = [m.name for m in migrations._migrations][-1]
