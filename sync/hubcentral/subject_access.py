@@ -569,6 +569,12 @@ def to_html(data: dict[str, Any]) -> str:
                 "",
             )
         )
+        for w in walk_ins:
+            if w.get("walk_in"):
+                shown = {k: v for k, v in w["walk_in"].items() if k not in ("id", "circumstances")}
+                out.append(
+                    f"<h3>What the desk noted about the walk-in {_e(w['match'].get('walk_in_id'))}</h3>" + _dl(shown)
+                )
 
     conflicts = data.get("conflicts") or []
     if conflicts:

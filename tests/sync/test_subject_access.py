@@ -169,6 +169,7 @@ def test_the_html_document_is_readable_escaped_and_renders_in_chromium(
     # Text typed at a desk is text: escaped, never markup.
     assert "&lt;b&gt;bold&lt;/b&gt;" in page and "<b>bold</b>" not in page and "&lt;quiet&gt;" in page
     assert "£15.00" in page and "Tigrinya" in page and "Sam Test-Duty (sam)" in page
+    assert "What the desk noted about the walk-in" in page and "Walkin4" in page
     assert OTHER_NOTE not in page
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
