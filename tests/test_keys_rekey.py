@@ -129,6 +129,20 @@ def test_a_public_key_swapped_into_the_slot_file_is_not_sealed_to(store: Store, 
     assert _opens(data_dir, "priya")
 
 
+def test_removal_while_the_store_is_open_elsewhere_changes_nothing(store: Store, data_dir: Path) -> None:
+    """The desk has the store open (the `store` fixture's connection, as sam): the rekey
+    needs the only connection, so the removal is refused before anything changes."""
+    before = _slots(data_dir).read_bytes()
+    with Store.unlock(data_dir, "nadia", PASSPHRASE) as nadia:
+        with pytest.raises(StoreError, match="open in another program"):
+            nadia.remove_users(["sam"])
+        assert nadia.get_user("sam").active
+    assert _slots(data_dir).read_bytes() == before
+    assert store.get_user("sam").active  # the desk carries on
+    store.lock()
+    assert _opens(data_dir, "sam")
+
+
 def test_the_cli_removes_a_user(store: Store, data_dir: Path) -> None:
     store.lock()
     old = _slots(data_dir).read_bytes()

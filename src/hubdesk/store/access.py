@@ -204,6 +204,10 @@ def remove_slots(store: Store, logins: list[str], detail: str, progress: rekey.P
     waiting = sorted(s.slot_id for s in remaining if s.first_format)
     rekey_now = not waiting
     next_generation = slots.generation + 1
+    if rekey_now:
+        from hubdesk.store.store import db_path
+
+        rekey.prepare(store._conn, db_path(store.data_dir))
     with store._save() as now:
         store.db.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",

@@ -90,18 +90,32 @@ def _watch(db: Path, progress: Progress, done: threading.Event) -> None:
         progress(min(size / total, 0.99))
 
 
-def rekey_database(conn, db: Path, new_key: bytearray, progress: Progress | None = None) -> None:
-    """Steps 2-4 on an open connection, the only one to this database."""
+def prepare(conn, db: Path) -> None:
+    """Step 2: leave WAL for a rollback journal. It needs this connection to be the only one,
+    so it is done before anything else changes: with the desk open elsewhere, nothing is."""
+    in_use = StoreError(
+        "Could not change the database key: the store is open in another program (the desk?). "
+        "Close it and try again; nothing was changed."
+    )
+    # Another program holding the store will not let go within a few seconds (the desk holds
+    # it all day): ask briefly rather than for the connection's usual ten seconds.
+    conn.execute("PRAGMA busy_timeout = 1000")
     try:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
     except sqlcipher.DatabaseError as exc:
+        if "locked" in str(exc).lower() or "busy" in str(exc).lower():
+            raise in_use from None
         raise sqlcipher.translate(exc, "prepare the rekey", db) from None
+    finally:
+        conn.execute("PRAGMA busy_timeout = 10000")
     if str(mode).lower() != "delete":
-        raise StoreError(
-            "Could not change the database key: the store is open in another program (the desk?). "
-            "Close it and try again; the change finishes at the next unlock."
-        )
+        raise in_use
+
+
+def rekey_database(conn, db: Path, new_key: bytearray, progress: Progress | None = None) -> None:
+    """Steps 2-4 on an open connection, the only one to this database."""
+    prepare(conn, db)
     done = threading.Event()
     watcher = None
     if progress is not None:
