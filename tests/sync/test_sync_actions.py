@@ -13,8 +13,9 @@ from sync_helpers import CENTRAL_REFERENCE, LiveServer, central_database, enrol_
 
 from hubcentral.storage import CentralStore
 from hubdesk.domain.actions import ActionKind
+from hubdesk.domain.local_offer import EXAMPLE_OFFER
 from hubdesk.domain.models import Action, Contact
-from hubdesk.store import actions
+from hubdesk.store import actions, local_offer
 from hubdesk.store.store import Store
 from hubdesk.sync.client import SyncClient
 
@@ -53,7 +54,7 @@ def hubs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         mp.setenv("HUBDESK_HOME", str(tmp_path_factory.mktemp("home")))
         with central_database(request.param, tmp_path_factory.mktemp("central")) as db:
             central = CentralStore.open(db)
-            central.set_reference(CENTRAL_REFERENCE, NOW)
+            central.set_reference(CENTRAL_REFERENCE.model_copy(update={"local_offer": EXAMPLE_OFFER}), NOW)
             central.load_caseload([N11_CASE], NOW)
             clock = [datetime.now(UTC)]
             server = LiveServer(db, clock=lambda: clock[0]).start()
@@ -148,3 +149,14 @@ def test_an_action_routed_to_the_wrong_hub_is_refused(hubs: Hubs) -> None:
     results, _ = hubs.central.push(device, "sam", [item], NOW)
     assert results[0].status == "rejected"
     assert "belongs to hub N11" in (results[0].reason or "")
+
+
+def test_the_local_offer_given_at_dewsbury_shows_as_had_at_no_11(hubs: Hubs) -> None:
+    """A bus pass given at Dewsbury to a No. 11 young person: No. 11's desk sees they had it."""
+    offer = {x.entitlement.code: x for x in local_offer.offer_for(hubs.n11, hubs.person_id, NOW.date())}
+    assert offer["bus-pass"].eligible and offer["bus-pass"].had_on is None
+    local_offer.give(hubs.dew, hubs.person_id, "bus-pass", "Applied with them at the desk")
+    sync(hubs.dew)
+    sync(hubs.n11)
+    offer = {x.entitlement.code: x for x in local_offer.offer_for(hubs.n11, hubs.person_id, NOW.date())}
+    assert offer["bus-pass"].had_on == NOW.date() and not offer["bus-pass"].again

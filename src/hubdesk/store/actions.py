@@ -28,7 +28,7 @@ from hubdesk.store.errors import NotAllowed, NotFound, UnknownUser
 if TYPE_CHECKING:
     from hubdesk.store.store import Store
 
-PULLED = ("action", "action_update")
+PULLED = ("action", "action_update", "offer_given")  # the local offer given travels the same way
 # Owner words that mean the young person's allocated PA.
 _PA_WORDS = {"pa", "allocated pa", "the allocated pa", "allocated", "their pa", "the pa"}
 
@@ -203,6 +203,10 @@ def apply_pulled(store: Store, kind: str, body: dict[str, Any], audit_seq: int) 
     already held. Raises ValueError (set aside) when what it hangs on is not held here."""
     from hubdesk.store.working_set import NotHeld
 
+    if kind == "offer_given":
+        from hubdesk.store import local_offer
+
+        return local_offer.apply_pulled(store, kind, body, audit_seq)
     if kind == "action":
         item = ActionItem.model_validate(body)
         if store._rows("SELECT 1 FROM actions WHERE id = ?", [item.id]):

@@ -269,6 +269,7 @@ FEED_KINDS = (
     "handover_note",
     "action",
     "action_update",
+    "offer_given",
 )
 # Of another hub's young person a desk holds only what duty needs to find and help them
 # safely: never their contact details, notes or voice (DESIGN.md, "Working sets and trust").

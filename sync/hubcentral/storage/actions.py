@@ -14,10 +14,12 @@ from typing import Any
 from hubcentral.storage.engine import Tx
 from hubcentral.storage.trust import hub_user
 from hubdesk.domain.actions import ActionItem, ActionUpdate
+from hubdesk.domain.local_offer import OfferGiven
 from hubdesk.sync.protocol import CentralReference
 
-ACTION_KINDS = ("action", "action_update")
-ACTION_MODELS = {"action": ActionItem, "action_update": ActionUpdate}
+ACTION_KINDS = ("action", "action_update", "offer_given")
+# The local offer given to a young person travels like an action: to both hubs' desks.
+ACTION_MODELS: dict[str, type] = {"action": ActionItem, "action_update": ActionUpdate, "offer_given": OfferGiven}
 
 
 def check_action(
@@ -31,7 +33,7 @@ def check_action(
     """Why an action or update from a desk at `device_hub` is refused, or None."""
     if record.hub_code != device_hub:
         return f"The record is for hub {record.hub_code}; this device is enrolled at {device_hub}"
-    if isinstance(record, ActionItem):
+    if isinstance(record, ActionItem | OfferGiven):
         row = tx.one("SELECT hub_code FROM people WHERE id = ?", [record.person_id])
         person_hub = row[0] if row else device_hub
         if record.person_hub != person_hub:
@@ -61,7 +63,7 @@ def action_hubs(body: dict[str, Any]) -> set[str]:
 
 def feed_hubs(kind: str, body: dict[str, Any], hub: str | None, held: dict[tuple[str, str], tuple]) -> list[str]:
     """The hubs beside `hub` whose desks must receive this action or update."""
-    if kind == "action":
+    if kind in ("action", "offer_given"):
         hubs = action_hubs(body)
     else:
         parent = held.get(("action", str(body.get("action_id"))))

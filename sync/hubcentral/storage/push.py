@@ -32,6 +32,7 @@ FED_EVENTS = frozenset(
         "handover_note",
         "action",
         "action_update",
+        "offer_given",
     }
 )
 """The events a hub's desks share: each goes into the feed for the desks of its hub."""
