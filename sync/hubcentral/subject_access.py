@@ -422,10 +422,11 @@ def to_html(data: dict[str, Any]) -> str:
             "No earlier versions.",
         )
     )
-    if versions:
-        out.append("<h3>Each version in full</h3>")
-        for v in versions:
-            out.append(f"<h3>Version {_e(v['version'])}, {_time(v['at'])}</h3>" + _dl(v["body"]))
+    for n, v in enumerate(versions):
+        # The first version in full; each later one by what it changed, to its new value.
+        shown = v["body"] if n == 0 else {k: v["body"].get(k) for k in v["changed"]}
+        what = "as first recorded" if n == 0 else "what it changed, to"
+        out.append(f"<h3>Version {_e(v['version'])}, {_time(v['at'])}: {what}</h3>" + _dl(shown))
 
     records = data["records"]
     purposes = names["purposes"]
