@@ -42,6 +42,7 @@ from pydantic import ValidationError
 
 from hubcentral import conflicts, reference_example, walk_ins
 from hubcentral.caseload import DEFAULT_MAX_MB, check_caseload, stream_caseload
+from hubcentral.conflicts import settlements
 from hubcentral.storage import MODELS, CaseloadError, CentralError, CentralStore
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.fields import differing
@@ -379,14 +380,19 @@ def cmd_import_bundle(args: argparse.Namespace) -> int:
 def cmd_conflicts_list(args: argparse.Namespace) -> int:
     """Ids, versions and the names of the fields that differ (contact.phone), never their
     values: both sides are in the record, shown to a person who may see them."""
-    conflicts = [c for c in _open(args).conflicts() if args.all or c["settled_at"] is None]
+    store = _open(args)
+    conflicts = [c for c in store.conflicts() if args.all or c["settled_at"] is None]
+    settled = settlements(store) if args.all else {}
     if not conflicts:
         print("No conflicts to settle.")
     for c in conflicts:
+        how = settled.get(c["id"])
         print(
             f"{c['id']}  {c['detected_at'][:16]}  {c['kind']:<8} {c['record_id']}  from device {c['device_id']}: "
             f"its version {c['local_body'].get('version')} against central version "
             f"{c['remote_body'].get('version')}; differs in {', '.join(differing(c['local_body'], c['remote_body']))}"
+            + (f"; settled {c['settled_at'][:16]}" if c["settled_at"] else "")
+            + (f" by {how['settled_by']}, kept {how['keep']}" if how else "")
         )
     return 0
 
