@@ -27,6 +27,7 @@ from hubdesk.widgets.people import (
 
 from .base import DeskBase
 from .circumstances import circumstance_lines, flag_line
+from .local_offer import LocalOfferLine
 
 
 def alert_lines(person: Person) -> list[str]:
@@ -67,6 +68,7 @@ class PersonScreen(DeskBase[None]):
         Binding(
             "r", "reverse", "Reverse", id="person.reverse", tooltip="Reverse the highlighted payment, with a reason"
         ),
+        Binding("l", "local_offer", "Offer", id="person.offer", tooltip="The local offer: entitled, had, give one"),
     ]
 
     def __init__(self, person_id: str) -> None:
@@ -79,6 +81,7 @@ class PersonScreen(DeskBase[None]):
         yield Static("", id="person-alerts", classes="alerts", markup=False)
         yield Static("", id="person-flags", markup=False)
         yield Static("", id="person-details", markup=False)
+        yield LocalOfferLine("", id="person-offer", markup=False)
         with Vertical(id="person-lists"):
             yield Label("Recent contacts", classes="section-title")
             yield DataTable(id="person-contacts", cursor_type="row")
@@ -149,6 +152,7 @@ class PersonScreen(DeskBase[None]):
         # Recent activity at every hub (another hub's records stay there; their summary comes).
         details += working_set.activity_lines(store, person.id, store.clock())
         self.query_one("#person-details", Static).update("\n".join(details))
+        self.query_one(LocalOfferLine).show(store, person.id, day)
 
         purposes = {p.code: p.name for p in store.reference(include_retired=True).contact_purposes}
         table = self.query_one("#person-contacts", DataTable)
@@ -223,6 +227,11 @@ class PersonScreen(DeskBase[None]):
             self.say(f"Their details are changed at a {person.hub_code} desk.")
             return
         self.app.push_screen(CircumstancesFormScreen(self.person_id))
+
+    def action_local_offer(self) -> None:
+        from .local_offer import LocalOfferScreen
+
+        self.app.push_screen(LocalOfferScreen(self.person_id))
 
     def action_payment(self) -> None:
         from .payment import PaymentFormScreen
