@@ -13,7 +13,7 @@ from hubdesk.domain.models import Action
 from hubdesk.store import actions
 from hubdesk.store.errors import NotAllowed
 from hubdesk.store.store import Store
-from store_helpers import a_contact, chain_problems
+from store_helpers import PASSPHRASE, a_contact, chain_problems
 
 
 def _contact_with(store: Store, person, *acts: Action, tell: bool = False):
@@ -95,3 +95,18 @@ def test_an_amendment_adds_items_only_for_actions_it_added(store: Store, person)
     )
     texts = sorted(r.item.text for r in actions.for_user(store, "sam", date(2099, 1, 1)))
     assert texts == ["Book the GP", "Ring the gas supplier"]
+
+
+def test_doctor_checks_actions_and_their_updates_against_the_audit_chain(store: Store, person, data_dir) -> None:
+    from hubdesk.store.doctor import doctor
+
+    _contact_with(store, person, Action(text="Ring the gas supplier", owner="sam"))
+    item = actions.for_user(store, "sam", date(2099, 1, 1))[0].item
+    actions.pass_on(store, item.id, "nadia", "hers now")
+    report = doctor(data_dir, login="sam", passphrase=PASSPHRASE)
+    assert report.problems == [], report.problems
+    assert any("records open and match" in line for line in report.checked)
+    # An action edited outside hubdesk is found.
+    store.db.execute("UPDATE actions SET body = replace(body, 'gas supplier', 'gas board') WHERE id = ?", [item.id])
+    report = doctor(data_dir, login="sam", passphrase=PASSPHRASE)
+    assert any(f"actions record {item.id}" in p for p in report.problems), report.problems

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
+from hubdesk.domain.actions import ActionItem, ActionUpdate
 from hubdesk.domain.day import (
     CashFloatEvent,
     DayClosure,
@@ -28,6 +29,7 @@ from hubdesk.domain.day import (
     PaymentCarryOver,
     VoucherStockEvent,
 )
+from hubdesk.domain.local_offer import OfferGiven
 from hubdesk.domain.models import (
     Attendance,
     Contact,
@@ -59,6 +61,9 @@ RECORD_TABLES: dict[str, tuple[type[BaseModel], str]] = {
     "handover_notes": (HandoverNote, "id"),
     "payment_carry_overs": (PaymentCarryOver, "id"),
     "day_closures": (DayClosure, "id"),
+    "actions": (ActionItem, "id"),
+    "action_updates": (ActionUpdate, "id"),
+    "offer_given": (OfferGiven, "id"),
 }
 KIND_OF_TABLE = {
     "users": "user",
@@ -75,6 +80,9 @@ KIND_OF_TABLE = {
     "handover_notes": "handover_note",
     "payment_carry_overs": "payment_carry_over",
     "day_closures": "day_closure",
+    "actions": "action",
+    "action_updates": "action",
+    "offer_given": "offer",
 }
 
 
@@ -273,7 +281,7 @@ def _check_database(conn, key: bytes, store_id: str, report: DoctorReport) -> No
                 # and names no record, so there is no body hash here to compare.
                 pulled += 1
             elif entry.record_id != row_id and not (
-                table in ("payment_decisions", "reversals") and entry.body_hash == body_hash(body)
+                table in ("payment_decisions", "reversals", "action_updates") and entry.body_hash == body_hash(body)
             ):
                 report.problems.append(f"{label} does not match its audit entry {audit_seq}")
             elif entry.body_hash != body_hash(body):
