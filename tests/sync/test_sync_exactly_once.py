@@ -36,20 +36,25 @@ class Cut(httpx.BaseTransport):
     """A real loopback transport that fails one request: before it is sent, or after the
     service answered (it committed) but before the device reads the answer."""
 
-    def __init__(self, cut_at: int, after_commit: bool) -> None:
+    def __init__(self, cut_at: int, after_commit: bool, path: str | None = None) -> None:
         self.inner = httpx.HTTPTransport(verify=False)  # plain http on loopback
         self.cut_at = cut_at
         self.after_commit = after_commit
+        self.path = path  # count only requests to this path (None: every request)
         self.calls = 0
+        self.fired: str | None = None  # what was cut: None until the cut happens
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        if self.calls == self.cut_at:
+        if self.path is None or request.url.path == self.path:
+            self.calls += 1
+        if self.calls == self.cut_at and self.fired is None:
             if not self.after_commit:
+                self.fired = f"before {request.method} {request.url.path}"
                 raise httpx.ConnectError("cut before sending", request=request)
             response = self.inner.handle_request(request)
             response.read()
             response.close()
+            self.fired = f"after {request.method} {request.url.path} answered {response.status_code}"
             raise httpx.ReadError("connection dropped after the service answered", request=request)
         return self.inner.handle_request(request)
 
@@ -120,26 +125,38 @@ def assert_exactly_once(device: Store, central: CentralStore) -> None:
 
 
 def test_cut_connections_then_resumed(device: Store, server: LiveServer, central: CentralStore) -> None:
+    """Each trial cuts one request of a sync (before it is sent, or after the service
+    committed and answered), then resumes: every trial's cut must really happen, and after
+    each resumed sync the central record holds everything exactly once."""
     rng = random.Random(4)
-    cuts = 0
-    for _trial in range(100):
+    cut: dict[str, int] = {}
+    for trial in range(30):
         some_records(device, rng, rng.randint(1, 4))
         if rng.random() < 0.3:
             caseload_change(central, rng, rng.randint(1, 3))
-        transport = Cut(cut_at=rng.randint(1, 8), after_commit=rng.random() < 0.5)
+        # Every sync here pushes, sends audit entries and pulls at least once: cut one of them.
+        path = rng.choice(["/v1/push", "/v1/audit", "/v1/changes"])
+        transport = Cut(cut_at=1, after_commit=rng.random() < 0.5, path=path)
         client = SyncClient(
             device, transport=transport, retries=0, batch_size=rng.choice([1, 2, 3]), page_size=rng.choice([1, 2, 5])
         )
-        try:
-            client.sync()
-        except Unreachable:
-            cuts += 1
-        finally:
-            client.close()
-    with SyncClient(device) as client:
-        client.sync()
-    assert cuts >= 50
-    assert_exactly_once(device, central)
+        with pytest.raises(Unreachable):
+            try:
+                client.sync()
+            finally:
+                client.close()
+        assert transport.fired is not None, f"trial {trial}: the sync made no {path} request to cut"
+        key = f"{transport.fired.split()[0]} {transport.fired.split()[2]}"
+        cut[key] = cut.get(key, 0) + 1
+        with SyncClient(device, batch_size=rng.choice([1, 5, 500])) as client:
+            report = client.sync()
+        assert report.audit_problems == [] and report.quarantined == 0
+        assert_exactly_once(device, central)
+    # The cuts landed on every kind of request, before sending and after the answer.
+    paths = {k.split()[1] for k in cut}
+    assert {"/v1/push", "/v1/audit", "/v1/changes"} <= paths, cut
+    assert sum(n for k, n in cut.items() if k.startswith("after")) >= 10, cut
+    assert sum(n for k, n in cut.items() if k.startswith("before")) >= 10, cut
 
 
 def test_retries_ride_over_a_dropped_connection(device: Store, server: LiveServer, central: CentralStore) -> None:
@@ -184,14 +201,21 @@ print("done", flush=True)
 """
 
 
+KILL_TRIALS = 8
+
+
 @pytest.mark.slow
 def test_device_process_killed_mid_sync(device: Store, server: LiveServer, central: CentralStore) -> None:
+    """A desk process SIGKILLed at a random moment of its sync, then synced again: each
+    kill must land while the sync is running (after it started, before it finished), and
+    after each the central record holds everything exactly once."""
     rng = random.Random(11)
     env = {**os.environ, "HUBDESK_TEST_PASSPHRASE": PASSPHRASE}
     killed = 0
-    for _trial in range(6):
-        some_records(device, rng, 8)
-        caseload_change(central, rng, 4)
+    for trial in range(KILL_TRIALS):
+        some_records(device, rng, 5)
+        caseload_change(central, rng, 3)
+        received = central.count("received")
         child = subprocess.Popen(
             [sys.executable, "-c", CHILD, str(device.data_dir)],
             env=env,
@@ -202,18 +226,25 @@ def test_device_process_killed_mid_sync(device: Store, server: LiveServer, centr
         assert child.stdout is not None
         line = child.stdout.readline()
         assert line.strip() == "ready", child.stderr.read() if child.stderr else ""
-        time.sleep(rng.uniform(0.0, 0.12))
+        # Wait until the sync is under way (the service has taken something), then a random moment.
+        deadline = time.monotonic() + 10
+        while central.count("received") == received and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             killed += 1
         child.wait(10)
+        rest = child.stdout.read()
         child.stdout.close()
         if child.stderr:
             child.stderr.close()
-    assert killed >= 3
-    with SyncClient(device) as client:
-        client.sync()
-    assert_exactly_once(device, central)
+        assert "done" not in rest or child.returncode == 0, trial
+        with SyncClient(device) as client:
+            report = client.sync()
+        assert report.audit_problems == [] and report.quarantined == 0
+        assert_exactly_once(device, central)
+    assert killed >= KILL_TRIALS - 1, f"only {killed} of {KILL_TRIALS} kills landed mid-sync"
 
 
 def _push_payload(store: Store) -> dict[str, Any]:
