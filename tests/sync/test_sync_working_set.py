@@ -142,6 +142,38 @@ def test_a_visit_and_a_payment_at_desk_a_appear_at_desk_b(recorded: Hubs) -> Non
     assert kept == fresh
 
 
+async def test_end_of_day_at_desk_b_says_which_desk_recorded_what(recorded: Hubs) -> None:
+    """Desk B's end of day: the visit still in is desk A's (so is the day's payment), and the
+    summary counts each desk's records."""
+    from textual.widgets import DataTable
+
+    from hubdesk.app import make_app
+    from hubdesk.reports.daily import THIS_DESK, daily_summary, render_csv, render_md
+    from hubdesk.screens.end_of_day import EndOfDayScreen
+    from tests.ui.deskpilot import SIZE, unlock
+
+    b = recorded.desk_b
+    [visit] = b.in_building()
+    desk_a = working_set.recorded_at_desk(b, [visit.id])[visit.id]
+    assert desk_a and desk_a != THIS_DESK
+    summary = daily_summary(b, "DEW", NOW.date(), now=NOW)
+    assert [(d.desk, d.contacts, d.payments) for d in summary.desks] == [(THIS_DESK, 0, 0), (desk_a, 1, 1)]
+    md = render_md(summary)
+    assert "Recorded at" in md and desk_a in md
+    assert f"recorded at: payments,{desk_a},1" in render_csv(summary)
+    # A single desk's own summary has no such table.
+    assert [d.desk for d in daily_summary(recorded.desk_a, "DEW", NOW.date(), now=NOW).desks] == [THIS_DESK]
+
+    app = make_app(Path(b.data_dir), clock=lambda: NOW, idle_minutes=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await unlock(pilot, "nadia")
+        app.push_screen(EndOfDayScreen())
+        await pilot.pause()
+        await pilot.pause()
+        still_in = app.screen.query_one("#still-in", DataTable)
+        assert [str(c) for c in still_in.get_row_at(0)][-1] == desk_a
+
+
 def test_signing_out_at_desk_b_reaches_desk_a(recorded: Hubs) -> None:
     b, a, pid = recorded.desk_b, recorded.desk_a, recorded.person_id
     [visit] = b.in_building()

@@ -102,6 +102,15 @@ class LateReversal:
 
 
 @dataclass
+class DeskLine:
+    """What one of the hub's desks recorded on the day (this desk's own first)."""
+
+    desk: str
+    contacts: int = 0
+    payments: int = 0
+
+
+@dataclass
 class DailySummary:
     hub_code: str
     hub_name: str
@@ -133,6 +142,8 @@ class DailySummary:
     closure: DayClosure | None = None
     service_figures: list[tuple[str, list[str], list[list[str]], str]] = field(default_factory=list)
     """The service's figures for this hub at the end of the day (reports.hub_figures)."""
+    desks: list[DeskLine] = field(default_factory=list)
+    """Which of the hub's desks recorded the day's contacts and payments (pulled ones say)."""
 
     @property
     def busiest(self) -> list[HourLine]:
@@ -197,12 +208,14 @@ def daily_summary(store: Store, hub_code: str, day: date, *, now: datetime | Non
         made_at=now or store.clock(),
         example_reference=reference.example,
     )
-    _contacts(store, summary, store.contacts_between(hub_code, start, end), reference)
+    contacts = store.contacts_between(hub_code, start, end)
+    _contacts(store, summary, contacts, reference)
     _sessions(store, summary, hub_code, start, end, {t.code: t.name for t in reference.session_types})
     _payments(store, summary, hub_code, day, {c.code: c.name for c in reference.payment_categories})
     summary.cash_float = day_store.reconcile_float(store, hub_code, day)
     summary.vouchers = day_store.reconcile_vouchers(store, hub_code, day)
     summary.closure = day_store.day_closure(store, hub_code, day)
+    summary.desks = _desks(store, contacts, [line.payment for line in day_store.day_payments(store, hub_code, day)])
     from hubdesk.reports.hub_figures import hub_sections
 
     summary.service_figures = hub_sections(store, hub_code, day)
@@ -283,6 +296,26 @@ def _sessions(
                 partners=session.partners,
             )
         )
+
+
+THIS_DESK = "This desk"
+
+
+def _desks(store: Store, contacts: list[Contact], payments: list) -> list[DeskLine]:
+    """The day's contacts and payments by the desk that recorded them: this one, or the
+    hub's other desks (their records came in the last sync)."""
+    from hubdesk.store.working_set import recorded_at_desk
+
+    where = recorded_at_desk(store, [c.id for c in contacts] + [p.id for p in payments])
+    lines: dict[str, DeskLine] = {THIS_DESK: DeskLine(THIS_DESK)}
+    for c in contacts:
+        desk = where.get(c.id, THIS_DESK)
+        lines.setdefault(desk, DeskLine(desk)).contacts += 1
+    for p in payments:
+        desk = where.get(p.id, THIS_DESK)
+        lines.setdefault(desk, DeskLine(desk)).payments += 1
+    mine = lines.pop(THIS_DESK)
+    return [mine, *sorted(lines.values(), key=lambda d: d.desk.lower())]
 
 
 def _payments(store: Store, summary: DailySummary, hub_code: str, day: date, names: dict[str, str]) -> None:
@@ -423,6 +456,18 @@ def _sections(s: DailySummary) -> list[tuple[str, list[str], list[list[str]], st
             ],
             "",
         ),
+        *(
+            [
+                (
+                    "Recorded at",
+                    ["Desk", "Contacts", "Payments"],
+                    [[d.desk, str(d.contacts), str(d.payments)] for d in s.desks],
+                    "Records from the hub's other desks are those this desk had at its last sync.",
+                )
+            ]
+            if len(s.desks) > 1
+            else []
+        ),
         ("Contacts by type", ["Type", "Contacts"], [[c.label, str(c.count)] for c in s.by_type], ""),
         (
             "Contacts by purpose",
@@ -561,6 +606,10 @@ def render_csv(s: DailySummary) -> str:
     add("contacts", "seen", s.seen)
     add("contacts", "not seen", s.not_seen)
     add("contacts", "recorded on a later day", s.recorded_later)
+    if len(s.desks) > 1:
+        for d in s.desks:
+            add("recorded at: contacts", d.desk, d.contacts)
+            add("recorded at: payments", d.desk, d.payments)
     for c in s.by_type:
         add("contacts by type", c.label, c.count)
     for c in s.by_purpose:

@@ -45,6 +45,7 @@ from hubdesk.domain.money import MoneyError, format_pence, parse_pounds
 from hubdesk.messages import Saved
 from hubdesk.store import day as day_store
 from hubdesk.store import desk as desk_queries
+from hubdesk.store import working_set
 from hubdesk.store.errors import StoreError
 from hubdesk.widgets.money import MoneyInput
 from hubdesk.widgets.people import duration, money_cell, plain, time_only
@@ -293,8 +294,10 @@ class EndOfDayScreen(DeskBase[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one("#still-in", DataTable).add_columns("Name", "Signed in", "For")
-        self.query_one("#awaiting", DataTable).add_columns("Receipt", "Name", "Amount", "Recorded", "Carried over")
+        self.query_one("#still-in", DataTable).add_columns("Name", "Signed in", "For", "Desk")
+        self.query_one("#awaiting", DataTable).add_columns(
+            "Receipt", "Name", "Amount", "Recorded", "Carried over", "Desk"
+        )
         self.query_one("#trend-table", DataTable).add_columns("Week", "Contacts", "Visits", "Payments", "Paid out")
         self.query_one("#close-help", Static).can_focus = True
         self.watch(self.app, "sync_view", self._sync_changed, init=False)
@@ -322,6 +325,11 @@ class EndOfDayScreen(DeskBase[None]):
         people = today.people
         names = desk_queries.user_names(store)
 
+        carried = {c.payment_id: c for c in checklist.carried}
+        awaiting = list(checklist.awaiting) + [p for p in store.awaiting_approval() if p.id in carried]
+        # The hub's other desks' records came in a sync: say which desk has them to settle.
+        desks = working_set.recorded_at_desk(store, [v.id for v in checklist.still_in] + [p.id for p in awaiting])
+
         table = self.query_one("#still-in", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -331,13 +339,12 @@ class EndOfDayScreen(DeskBase[None]):
                 plain(person.display_name),
                 time_only(v.started_at),
                 duration(v.started_at, self.now()),
+                plain(desks.get(v.id, "this desk")),
                 key=v.contact_id,
             )
         if checklist.still_in:
             table.move_cursor(row=min(keep, len(checklist.still_in) - 1))
 
-        carried = {c.payment_id: c for c in checklist.carried}
-        awaiting = list(checklist.awaiting) + [p for p in store.awaiting_approval() if p.id in carried]
         table = self.query_one("#awaiting", DataTable)
         keep = table.cursor_row
         table.clear()
@@ -350,6 +357,7 @@ class EndOfDayScreen(DeskBase[None]):
                 money_cell(p.amount_pence),
                 time_only(p.recorded_at),
                 plain(note),
+                plain(desks.get(p.id, "this desk")),
                 key=p.id,
             )
         if awaiting:
