@@ -13,6 +13,7 @@ MODULES = [
     "bench.sync_bench",
     "bench.report_bench",
     "bench.service_report_bench",
+    "bench.caseload_bench",
 ]
 
 
