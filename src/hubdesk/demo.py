@@ -14,6 +14,7 @@ from pathlib import Path
 
 from hubdesk.demo_circumstances import demo_circumstances
 from hubdesk.domain.enums import AlertKind, ContactType, LegalStatus, MadeBy, PaymentMethod
+from hubdesk.domain.local_offer import EXAMPLE_OFFER
 from hubdesk.domain.models import (
     Action,
     Alert,
@@ -80,6 +81,7 @@ EXAMPLE_REFERENCE = ReferenceData(
         PaymentCategory(code="clothing", name="Exceptional clothing", limit_pence=10000),
         PaymentCategory(code="emergency-cash", name="Emergency cash", limit_pence=2000),
     ),
+    local_offer=EXAMPLE_OFFER,
     example=True,
 )
 

@@ -44,6 +44,7 @@ def _central_reference():
         session_types=ref.session_types,
         contact_purposes=ref.contact_purposes,
         payment_categories=ref.payment_categories,
+        local_offer=ref.local_offer,
         example=True,
     )
 

@@ -20,6 +20,7 @@ import json
 import sys
 from typing import Any
 
+from hubdesk.domain.local_offer import EXAMPLE_OFFER
 from hubdesk.domain.models import ContactPurpose, Hub, PaymentCategory, SessionType, User
 from hubdesk.sync.protocol import CentralReference
 
@@ -87,6 +88,7 @@ def example_reference() -> CentralReference:
         session_types=session_types,
         contact_purposes=purposes,
         payment_categories=categories,
+        local_offer=EXAMPLE_OFFER,
         example=True,
         retention_days=90,
     )
