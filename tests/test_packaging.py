@@ -119,6 +119,15 @@ def test_the_desk_installs_and_runs_without_the_central_extra(laptop: Path, tmp_
     )
     assert done.returncode == 2 and "pip install 'hubdesk[central]'" in done.stderr
     assert "Traceback" not in done.stderr
+    # So does any command given a PostgreSQL database (psycopg is the extra's).
+    done = subprocess.run(
+        [laptop / "bin" / "hubdesk-central", "--db", "postgresql://nobody@127.0.0.1:5432/none", "devices", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2 and "psycopg is not installed: pip install 'hubdesk[central]'" in done.stderr
 
 
 def free_port() -> int:

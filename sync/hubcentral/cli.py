@@ -569,6 +569,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hubdesk-central: stopped; nothing was half-applied", file=sys.stderr)
         return 130
+    except ImportError as exc:  # e.g. a postgresql:// URL on an install without the extra
+        print(f"hubdesk-central: {exc.name} is not installed: pip install 'hubdesk[central]'", file=sys.stderr)
+        return 2
     except Exception as exc:  # the last guard: one line, no traceback, no data
         print(f"hubdesk-central: unexpected error ({type(exc).__name__}); nothing was half-applied", file=sys.stderr)
         return 1
