@@ -314,3 +314,33 @@ async def test_the_sync_screen_shows_what_was_set_aside(recorded: Hubs) -> None:
         assert table.display and table.row_count == 3
         reasons = " ".join(str(table.get_row_at(i)[2]) for i in range(3))
         assert "not a kind this desk knows" in reasons and "not readable" in reasons
+
+
+def test_a_declined_or_reversed_payment_leaves_the_other_hubs_summary(recorded: Hubs) -> None:
+    """The No. 11 desk's 7-day warning counts what the young person was given: a Dewsbury
+    payment declined by the duty manager, or reversed, stops counting after the next syncs
+    (the service's summary followed payments and reversals by person id, which a reversal or
+    a decision does not carry: both were missed)."""
+    a, b, n11, pid = recorded.desk_a, recorded.desk_b, recorded.n11, recorded.person_id
+
+    def dewsbury_payments() -> list[int]:
+        held = working_set.activity(n11, pid, NOW + timedelta(minutes=5)).payments
+        return sorted(p.amount_pence for p in held if p.hub_code == "DEW")
+
+    big = a.record_payment(person_id=pid, category="gas", amount_pence=3500, method="cash", reason="Synthetic big")
+    assert a.payment_state(big.id) == "awaiting_approval"
+    sync(a, recorded.server)
+    sync(n11, recorded.server)
+    assert dewsbury_payments() == [1500, 3500]
+
+    sync(b, recorded.server)
+    b.decide_payment(big.id, approve=False, manager=b.get_user("nadia"), reason="Synthetic: food bank first")
+    sync(b, recorded.server)
+    sync(n11, recorded.server)
+    assert dewsbury_payments() == [1500]
+
+    [first] = [p for p in a.payments_for_person(pid) if p.amount_pence == 1500]
+    a.reverse_payment(first.id, "Synthetic: recorded against the wrong person")
+    sync(a, recorded.server)
+    sync(n11, recorded.server)
+    assert dewsbury_payments() == []

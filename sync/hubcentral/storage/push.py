@@ -68,6 +68,8 @@ class _Batch:
         self.received: list[list[Any]] = []
         self.fed: list[list[Any]] = []
         self.activity: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
+        self.receipts: dict[str, str] = {}  # receipt number -> the payment holding it
+        self.new_receipts: list[list[Any]] = []
 
     def put(
         self,
@@ -94,8 +96,14 @@ class _Batch:
             for other in feed_hubs(key[0], data, hub, self.records) if key[0] in ACTION_MODELS else ():
                 # An action about another hub's young person reaches that hub's desks too.
                 self.fed.append([key[0], key[1], body, event_time(data, at), other, desk, device_id])
-            if key[0] in ("contact", "payment", "reversal"):
+            if key[0] in ("contact", "payment"):
                 self.activity.setdefault(str(data.get("person_id") or ""), []).append((key[0], data, hub or ""))
+            elif key[0] in ("reversal", "payment_decision"):
+                # These name the payment, not the young person: its person is the payment's.
+                paid = self.records.get(("payment", str(data.get("payment_id") or "")))
+                person_id = json.loads(paid[2]).get("person_id") if paid else None
+                if person_id:
+                    self.activity.setdefault(str(person_id), []).append((key[0], data, hub or ""))
 
     def flush(self, tx: Tx, now: datetime) -> None:
         tx.executemany(
@@ -103,6 +111,7 @@ class _Batch:
             "received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             list(self.inserts.values()),
         )
+        tx.executemany("INSERT INTO receipts(receipt_no, payment_id, device_id) VALUES (?, ?, ?)", self.new_receipts)
         tx.executemany(FEED_INSERT, self.fed)
         index_events(tx, [(row[0], row[1], row[2]) for row in self.fed])  # the service report's columns
         self._summaries(tx, now)
@@ -149,7 +158,8 @@ class _Batch:
                             "hub_code": hub,
                         }
                     )
-                elif kind == "reversal":
+                elif kind == "reversal" or (kind == "payment_decision" and data.get("decision") == "declined"):
+                    # A reversed or declined payment was not given: other hubs stop counting it.
                     summary["payments"] = [p for p in summary["payments"] if p["id"] != data.get("payment_id")]
             summary["payments"] = sorted(
                 (p for p in summary["payments"] if p["at"] >= keep_from), key=lambda p: p["at"]
@@ -207,6 +217,7 @@ class PushMixin(StoreBase):
         with self.engine.transaction(write=True) as tx:
             seen = self._received(tx, [item.id for item in items])
             batch = _Batch(self._held_records(tx, items), self._reference(tx))
+            batch.receipts = self._held_receipts(tx, items)
             for item in items:
                 follows = (item.kind, item.record_id) in conflicted
                 # Built on an edit of this batch that conflicted: it conflicts too.
@@ -217,6 +228,33 @@ class PushMixin(StoreBase):
             batch.flush(tx, now)
             head = int((tx.one("SELECT max(seq) FROM changes") or [0])[0] or 0)
         return results, head
+
+    def _held_receipts(self, tx: Tx, items: list[PushItem]) -> dict[str, str]:
+        """The payments already holding the receipt numbers of this batch's payments: one
+        query per batch. A database made before receipts were kept is filled once, first."""
+        numbers = sorted(
+            {str(i.body.get("receipt_no")) for i in items if i.kind == "payment" and i.body.get("receipt_no")}
+        )
+        if not numbers:
+            return {}
+        if not getattr(self, "_receipts_filled", False):
+            if tx.one("SELECT 1 FROM receipts LIMIT 1") is None:
+                rows = tx.all("SELECT record_id, device_id, body FROM records WHERE kind = 'payment'")
+                tx.executemany(
+                    "INSERT INTO receipts(receipt_no, payment_id, device_id) VALUES (?, ?, ?) "
+                    "ON CONFLICT(receipt_no) DO NOTHING",
+                    [[json.loads(body).get("receipt_no"), record_id, dev] for record_id, dev, body in rows],
+                )
+            self._receipts_filled = True
+        found: dict[str, str] = {}
+        for start in range(0, len(numbers), 500):
+            chunk = numbers[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                (r[0], r[1])
+                for r in tx.all(f"SELECT receipt_no, payment_id FROM receipts WHERE receipt_no IN ({marks})", chunk)
+            )
+        return found
 
     def _received(self, tx: Tx, ids: list[str]) -> dict[str, tuple]:
         """What of these outbox ids was received before: one query per batch, not per item."""
@@ -388,6 +426,16 @@ class PushMixin(StoreBase):
         why = check_actors(batch.reference, item.kind, record, device.hub_code)
         if why is None and isinstance(record, EmergencyPayment):
             why = check_payment(batch.reference, record, device.hub_code)
+            holder = batch.receipts.get(record.receipt_no)
+            if why is None and holder is not None and holder != record.id:
+                # Never two payments under one receipt number (a desk restored from an old
+                # backup once handed out numbers the old laptop had already used).
+                return _refused(
+                    item,
+                    409,
+                    f"Receipt number {record.receipt_no} is already held for another payment: "
+                    "this payment is kept on the desk; tell the central admin",
+                )
         if why is None and isinstance(record, PaymentDecision):
             assert parent_body is not None
             why = check_decision(batch.reference, record, EmergencyPayment.model_validate(parent_body), device.hub_code)
@@ -413,6 +461,9 @@ class PushMixin(StoreBase):
         batch.put(
             key, version, hub, device.device_id, item.id, digest, canonical_json(item.body), iso(now), desk_name(device)
         )
+        if isinstance(record, EmergencyPayment):
+            batch.receipts[record.receipt_no] = record.id
+            batch.new_receipts.append([record.receipt_no, record.id, device.device_id])
         return ItemResult(id=item.id, status=ItemStatus.ACCEPTED, code=201)
 
     def _apply_event(self, device: Device, item: PushItem, digest: str, now: datetime, batch: _Batch) -> ItemResult:
