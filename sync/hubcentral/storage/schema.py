@@ -62,6 +62,9 @@ CREATE TABLE IF NOT EXISTS caseload_loads (
     case_id TEXT PRIMARY KEY, person_id TEXT NOT NULL, content_hash TEXT NOT NULL, loaded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_refusals_device ON audit_refusals(device_id, seq);
+CREATE TABLE IF NOT EXISTS receipts (
+    receipt_no TEXT PRIMARY KEY, payment_id TEXT NOT NULL, device_id TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS audit_heads (
     device_id TEXT PRIMARY KEY, seq BIGINT NOT NULL, mac TEXT NOT NULL, acting_user TEXT NOT NULL,
     reported_at TEXT NOT NULL
