@@ -153,6 +153,7 @@ def events(people: list[dict[str, Any]], as_of: date, per_person: int = 6, seed:
     `people` need their central ids ("id")."""
     rng = random.Random(seed + 1)
     end = datetime(as_of.year, as_of.month, as_of.day, 16, 0, tzinfo=UTC)
+    receipts = dict.fromkeys(HUBS, 0)  # the service refuses a receipt number used twice
     for person in people:
         pid, home = person["id"], person["hub_code"]
         for _ in range(rng.randint(1, per_person * 2)):
@@ -223,9 +224,11 @@ def events(people: list[dict[str, Any]], as_of: date, per_person: int = 6, seed:
                 code, limit = rng.choice(CATEGORIES)
                 amount = rng.randint(500, min(2500, limit))
                 awaiting = rng.random() < 0.15
+                rng.randint(1, 10**8)  # drawn as before, so a seed makes the same demo as it did
+                receipts[hub] += 1
                 payment = {
                     "id": uuid7(),
-                    "receipt_no": f"{hub}-1-{rng.randint(1, 10**8):08d}",
+                    "receipt_no": f"{hub}-1-{receipts[hub]:08d}",
                     "person_id": pid,
                     "hub_code": hub,
                     "category": code,

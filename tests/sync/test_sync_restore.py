@@ -134,3 +134,30 @@ def n11_user():
 
     omar = next(u for u in USERS if u.login == "omar")
     return omar.model_copy(update={"hub_code": "DEW"})
+
+
+def test_the_service_never_holds_one_receipt_number_for_two_payments(
+    tmp_path: Path, device: Store, server: LiveServer, central: CentralStore
+) -> None:
+    """Two desks numbering receipts from the same place (the same backup restored onto two
+    laptops, or two desks given one device number): the second payment under a number
+    already held is refused and kept on its desk, never held twice."""
+    twin = make_store(tmp_path / "twin", "DEW", "nadia", device_no=device.device_no)
+    enrol_device(twin, server, central)
+    try:
+        mine, theirs = _pay(device, 1), _pay(twin, 2)
+        assert mine == theirs
+        with SyncClient(device) as client:
+            assert client.sync().quarantined == 0
+        # A database made before receipts were kept is filled from its payments first.
+        with central.engine.transaction(write=True) as tx:
+            tx.execute("DELETE FROM receipts")
+        server.store._receipts_filled = False  # type: ignore[attr-defined]  # as a service just started
+        with SyncClient(twin) as client:
+            report = client.push()
+        assert report.quarantined == 1
+        [kept] = sync_state.quarantined(twin)
+        assert kept.kind == "payment" and f"Receipt number {theirs} is already held" in (kept.last_error or "")
+        assert Counter(_central_receipts(central))[mine] == 1
+    finally:
+        twin.lock()
