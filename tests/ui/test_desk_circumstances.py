@@ -8,7 +8,7 @@ from datetime import date
 from deskpilot import SIZE, screen_name, unlock
 from textual.widgets import Static
 
-from hubdesk.domain.circumstances import AccommodationType, Circumstances, EetStatus, NeetReason
+from hubdesk.domain.circumstances import AccommodationType, Circumstances, EetStatus, NeetReason, PreferredContact
 from hubdesk.store.circumstances import change_circumstances
 
 
@@ -102,9 +102,12 @@ async def test_details_changed_in_the_form_two_keys_away(desk_app, store, people
     assert saved.expected_contact_days == 14 and c.children == 0 and not saved.young_parent
     # One save: the new version, its audit entry and its outbox row.
     assert store._rows("SELECT count(*) FROM outbox WHERE kind = 'person' AND record_id = ?", [amira.id])[0][0] == 2
-    assert store._rows(
-        "SELECT count(*) FROM audit WHERE action = 'amend' AND kind = 'person' AND record_id = ?", [amira.id]
-    )[0][0] == 1
+    assert (
+        store._rows(
+            "SELECT count(*) FROM audit WHERE action = 'amend' AND kind = 'person' AND record_id = ?", [amira.id]
+        )[0][0]
+        == 1
+    )
 
 
 async def test_escape_asks_before_throwing_typing_away(desk_app, store, people) -> None:
@@ -127,3 +130,41 @@ async def test_escape_asks_before_throwing_typing_away(desk_app, store, people) 
         await pilot.pause()
         assert screen_name(desk_app) == "CircumstancesFormScreen"
         assert desk_app.screen.query_one("#phone").value.endswith("0770")
+
+
+async def test_the_form_opens_with_what_is_held_and_saves_nothing_unchanged(desk_app, store, people) -> None:
+    kayden = people["kayden"]
+    held = Circumstances.model_validate(
+        {
+            "accommodation": {"kind": "staying_put", "suitable": True, "since": "2025-09-01"},
+            "eet": {"status": "neet", "neet_reason": "illness", "since": "2026-10-01"},
+            "pathway_plan": {"last_review": "2026-09-10", "next_due": "2026-12-10"},
+            "immigration": {"status": "appeal"},
+            "interpreter_language": "Dari",
+            "health_passport_given": "2026-01-15",
+            "children": 1,
+            "extended_support": True,
+        }
+    )
+    saved = change_circumstances(
+        store,
+        kayden.id,
+        kayden.version,
+        contact=kayden.contact.model_copy(update={"phone": "07700 900777", "preferred": PreferredContact.TEXT}),
+        circumstances=held,
+        expected_contact_days=10,
+    )
+    async with desk_app.run_test(size=(80, 24)) as pilot:
+        await unlock(pilot)
+        await pilot.press("slash", *"kayden", "enter")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        form = desk_app.screen
+        assert form.query_one("#plan_due").value == "10 Dec 2026"
+        assert form.query_one("#acc_since").value == "1 Sep 2025"
+        assert form.query_one("#every").value == "10"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert screen_name(desk_app) == "PersonScreen"
+    assert store.get_person(kayden.id) == saved  # no new version for no change

@@ -396,6 +396,11 @@ class CircumstancesFormScreen(FormState, DeskBase[str | None]):
             self.focus_first_error(errors)
             return
         contact, circumstances, every = built
+        person = self.person
+        if (contact, circumstances, every) == (person.contact, person.circumstances, person.expected_contact_days):
+            self.say("Nothing changed: no new version saved")
+            self.dismiss(None)
+            return
         try:
             saved = change_circumstances(
                 self.store,
