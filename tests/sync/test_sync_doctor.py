@@ -5,6 +5,9 @@ says how many local audit entries the central record does not hold yet."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from sync_helpers import PASSPHRASE, LiveServer, day_of_records, enrol_device, make_store
@@ -57,6 +60,19 @@ def test_doctor_is_clean_after_real_syncs_and_counts_what_is_not_anchored(
     # doctor's own unlock writes nothing: the count is what the store held when it was locked.
     assert result.unanchored == local_entries - acked
     assert f"{local_entries - acked:,} of {local_entries:,} local audit entries are not yet anchored" in result.text()
+    # And as a script runs it: exit 0.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HUBDESK_")}
+    env |= {"HUBDESK_PASSPHRASE": PASSPHRASE}
+    run = subprocess.run(
+        [sys.executable, "-m", "hubdesk", "doctor", "--data-dir", str(device_dir), "--user", "sam"],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "The store is healthy." in run.stdout
 
 
 def test_doctor_checks_the_end_of_day_records(tmp_path: Path) -> None:
