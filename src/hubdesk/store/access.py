@@ -211,7 +211,7 @@ def remove_slots(store: Store, logins: list[str], detail: str, progress: rekey.P
     with store._save() as now:
         store.db.execute(
             "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO NOTHING",
-            [CHAIN_KEY_META, store._audit_key],
+            [CHAIN_KEY_META, bytes(store._audit_key or b"")],  # the driver binds a blob from bytes
         )
         for login in logins:
             _mark_inactive(store, login, now)

@@ -169,9 +169,7 @@ def _seal_info(store_id: str, slot_id: str, generation: int) -> bytes:
 
 def _binding(db_key: bytes | bytearray, store_id: str, slot_id: str, public: bytes, generation: int) -> str:
     mac_key = bytearray(32)
-    HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hubdesk slot binding v2").derive_into(
-        bytes(db_key), mac_key
-    )
+    HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"hubdesk slot binding v2").derive_into(db_key, mac_key)
     try:
         message = f"{store_id}\x1f{slot_id}\x1f{generation}\x1f".encode() + public
         return hmac.new(mac_key, message, hashlib.sha256).hexdigest()
@@ -234,7 +232,7 @@ def wrap(store_id: str, slot_id: str, secret: bytes, key: bytes | bytearray, kdf
     nonce = secrets.token_bytes(12)
     kek = kdf.derive(_normalised(secret), salt)
     try:
-        wrapped = AESGCM(kek).encrypt(nonce, bytes(key), _first_aad(store_id, slot_id))
+        wrapped = AESGCM(kek).encrypt(nonce, key, _first_aad(store_id, slot_id))
     finally:
         wipe(kek)
     slot = KeySlot(slot_id, _b64(salt), _b64(nonce), _b64(wrapped), kdf)
@@ -267,7 +265,7 @@ def seal_to(slot: KeySlot, store_id: str, generation: int, key: bytes | bytearra
     key to the store under the same key. Needs no passphrase."""
     public = slot.public_bytes()
     info = _seal_info(store_id, slot.slot_id, generation)
-    slot.sealed[str(generation)] = _b64(_HPKE.encrypt(bytes(key), X25519PublicKey.from_public_bytes(public), info))
+    slot.sealed[str(generation)] = _b64(_HPKE.encrypt(key, X25519PublicKey.from_public_bytes(public), info))
     slot.binding[str(generation)] = _binding(key, store_id, slot.slot_id, public, generation)
 
 
@@ -337,7 +335,7 @@ def open_slot(store_id: str, slot: KeySlot, secret: bytes, generation: int) -> O
         raise _wrong(slot.slot_id) from None
     opened = OpenedSlot(slot.slot_id, {}, private)
     try:
-        pair = X25519PrivateKey.from_private_bytes(bytes(private))
+        pair = X25519PrivateKey.from_private_bytes(private)
         if not hmac.compare_digest(pair.public_key().public_bytes_raw(), public):
             raise ValueError("public key")
         for gen_text, sealed in slot.sealed.items():
