@@ -159,5 +159,10 @@ def test_the_service_never_holds_one_receipt_number_for_two_payments(
         [kept] = sync_state.quarantined(twin)
         assert kept.kind == "payment" and f"Receipt number {theirs} is already held" in (kept.last_error or "")
         assert Counter(_central_receipts(central))[mine] == 1
+        # The other desk's payment under that number comes down to the twin: set aside
+        # (its own is kept), and the pull goes on (the feed never wedges).
+        with SyncClient(twin) as client:
+            pulled = client.pull()
+        assert pulled.set_aside == 1 and pulled.pulled > 1
     finally:
         twin.lock()
