@@ -254,3 +254,37 @@ async def test_signed_in_and_out_within_one_minute_takes_the_time_offered(
     assert store.in_building() == []
     [visit] = store.contacts_for_person(people["kayden"].id)
     assert visit.ended_at == visit.started_at
+
+
+async def test_after_the_day_is_closed_new_records_are_refused_before_any_typing(
+    desk_app, store: Store, people, clock: FakeClock
+) -> None:
+    """A closed day was refused only at a form's ctrl+s, after the PA had typed it all: now
+    the visit, contact and payment keys, a new session and the register say so at once."""
+    session = stay_and_play(store, clock() + timedelta(minutes=25))
+    clock.advance(hours=6)
+    store.close_session(session.id, at=clock())
+    notes: list[str] = []
+    async with desk_app.run_test(size=SIZE) as pilot:
+        await open_end_of_day(pilot)
+        await pilot.press("ctrl+d")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert day_store.day_closure(store, "DEW", DAY) is not None
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen_name(desk_app) == "DeskScreen"
+        desk_app.notify = lambda message, **kw: notes.append(str(message))  # type: ignore[method-assign]
+        for key in ("v", "c", "p"):
+            await pilot.press(key)
+            await pilot.pause()
+            assert screen_name(desk_app) == "DeskScreen", key
+        assert notes[-3:] == ["The day at this hub was closed at 16:05: nothing more can be recorded today."] * 3
+        await pilot.press("s")
+        await pilot.pause()
+        assert screen_name(desk_app) == "SessionsScreen"
+        await pilot.press("n")
+        await pilot.pause()
+        assert screen_name(desk_app) == "SessionsScreen"
+    assert len(notes) == 4

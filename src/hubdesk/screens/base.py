@@ -39,6 +39,21 @@ class StoreAccess:
         """A toast with user data in it: never parsed as markup."""
         self.desk.notify(message, severity=severity, markup=False, timeout=timeout)  # type: ignore[arg-type]
 
+    def day_is_closed(self) -> bool:
+        """True, having told the PA, when this hub's day is closed: a new visit, contact,
+        payment or session is refused before any typing, not first at ctrl+s."""
+        from hubdesk.store.day import day_closure
+
+        closure = day_closure(self.store, self.store.hub_code, self.today())
+        if closure is None:
+            return False
+        at = closure.closed_at.astimezone(LONDON).strftime("%H:%M")
+        self.say(
+            f"The day at this hub was closed at {at}: nothing more can be recorded today.",
+            severity="warning",
+        )
+        return True
+
 
 class DeskBase(StoreAccess, Screen[R], Generic[R]):
     pass

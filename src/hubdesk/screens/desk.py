@@ -317,17 +317,20 @@ class DeskScreen(DeskBase[None]):
     def action_visit(self) -> None:
         from .search import SearchScreen
 
-        self.app.push_screen(SearchScreen(mode="visit"))
+        if not self.day_is_closed():
+            self.app.push_screen(SearchScreen(mode="visit"))
 
     def action_contact(self) -> None:
         from .search import SearchScreen
 
-        self.app.push_screen(SearchScreen(mode="contact"))
+        if not self.day_is_closed():
+            self.app.push_screen(SearchScreen(mode="contact"))
 
     def action_payment(self) -> None:
         from .search import SearchScreen
 
-        self.app.push_screen(SearchScreen(mode="payment"))
+        if not self.day_is_closed():
+            self.app.push_screen(SearchScreen(mode="payment"))
 
     def action_sessions(self) -> None:
         from .sessions import SessionsScreen

@@ -212,12 +212,14 @@ class PersonScreen(DeskBase[None]):
             return
         from .contact import ContactFormScreen
 
-        self.app.push_screen(ContactFormScreen(self.person_id, visit=True))
+        if not self.day_is_closed():
+            self.app.push_screen(ContactFormScreen(self.person_id, visit=True))
 
     def action_contact(self) -> None:
         from .contact import ContactFormScreen
 
-        self.app.push_screen(ContactFormScreen(self.person_id, visit=False))
+        if not self.day_is_closed():
+            self.app.push_screen(ContactFormScreen(self.person_id, visit=False))
 
     def action_details(self) -> None:
         from .circumstances import CircumstancesFormScreen
@@ -236,7 +238,8 @@ class PersonScreen(DeskBase[None]):
     def action_payment(self) -> None:
         from .payment import PaymentFormScreen
 
-        self.app.push_screen(PaymentFormScreen(self.person_id))
+        if not self.day_is_closed():
+            self.app.push_screen(PaymentFormScreen(self.person_id))
 
     def action_reverse(self) -> None:
         table = self.query_one("#person-payments", DataTable)

@@ -79,6 +79,9 @@ class SessionsScreen(DeskBase[None]):
             self.app.push_screen(RegisterScreen(event.row_key.value))
 
     def action_new(self) -> None:
+        if self.day_is_closed():
+            return
+
         def opened(session_id: str | None) -> None:
             if session_id:
                 self.app.push_screen(RegisterScreen(session_id))
@@ -291,6 +294,9 @@ class RegisterScreen(DeskBase[None]):
     def action_add(self) -> None:
         from .search import SearchScreen
 
+        if self.day_is_closed():
+            return
+
         def picked(person_id: str | None) -> None:
             if person_id:
                 person = self.store.get_person(person_id)
@@ -302,6 +308,9 @@ class RegisterScreen(DeskBase[None]):
     def action_walk_in(self) -> None:
         from .modals import WalkInModal
 
+        if self.day_is_closed():
+            return
+
         def added(person: Person | None) -> None:
             if person is not None:
                 self._add(AttendanceKind.WALK_IN, person)
@@ -310,6 +319,9 @@ class RegisterScreen(DeskBase[None]):
 
     def action_children(self) -> None:
         from .modals import NumberModal
+
+        if self.day_is_closed():
+            return
 
         def counted(n: int | None) -> None:
             if n:
