@@ -486,3 +486,20 @@ def test_export_on_a_full_disk_opens_read_only_and_is_audited_at_the_next_unlock
         assert UnlockLog(data).owed() == ([], 0)
     finally:
         subprocess.run(["umount", str(small)], check=False)
+
+
+def test_the_rekey_reports_progress_and_the_cli_bar_draws_it(store: Store, data_dir: Path) -> None:
+    import io
+
+    from hubdesk.cli_keys import ProgressBar
+
+    store.lock()
+    seen: list[float] = []
+    with Store.unlock(data_dir, "nadia", PASSPHRASE) as nadia:
+        nadia.remove_users(["sam"], progress=seen.append)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+    out = io.StringIO()
+    bar = ProgressBar("Changing the database key", stream=out)
+    for fraction in (0.0, 0.1, 0.3, 0.31, 0.6, 0.8, 1.0):
+        bar(fraction)
+    assert out.getvalue().splitlines() == [f"Changing the database key: {p}%" for p in (25, 50, 75, 100)]

@@ -123,6 +123,8 @@ class UnlockScreen(DeskBase[Store | None]):
             return
         finally:
             passphrase_input.value = ""
+        for notice in store.notices:  # a removal of inactive users held back, say
+            self.app.notify(notice, severity="warning", markup=False, timeout=20)
         self.dismiss(store)
 
     def _failed(self, text: str) -> None:
