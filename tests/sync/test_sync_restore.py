@@ -164,5 +164,7 @@ def test_the_service_never_holds_one_receipt_number_for_two_payments(
         with SyncClient(twin) as client:
             pulled = client.pull()
         assert pulled.set_aside == 1 and pulled.pulled > 1
+        [(kind, reason)] = twin._rows("SELECT kind, reason FROM pulled_aside")
+        assert kind == "payment" and "receipt number" in reason
     finally:
         twin.lock()
