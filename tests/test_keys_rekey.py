@@ -503,3 +503,19 @@ def test_the_rekey_reports_progress_and_the_cli_bar_draws_it(store: Store, data_
     for fraction in (0.0, 0.1, 0.3, 0.31, 0.6, 0.8, 1.0):
         bar(fraction)
     assert out.getvalue().splitlines() == [f"Changing the database key: {p}%" for p in (25, 50, 75, 100)]
+
+
+def test_a_damaged_remaining_slot_stops_the_removal_before_anything_changes(store: Store, data_dir: Path) -> None:
+    store.lock()
+    data = json.loads(_slots(data_dir).read_bytes())
+    for slot in data["slots"]:
+        if slot["slot_id"] == RECOVERY:
+            slot["public"] = "not base64!!"
+    _slots(data_dir).write_text(json.dumps(data))
+    before = _slots(data_dir).read_bytes()
+    with Store.unlock(data_dir, "nadia", PASSPHRASE) as nadia:
+        with pytest.raises(KeySlotDamaged, match="recovery key is damaged"):
+            nadia.remove_users(["sam"])
+        assert nadia.get_user("sam").active
+    assert _slots(data_dir).read_bytes() == before
+    assert _opens(data_dir, "sam")

@@ -195,6 +195,13 @@ def remove_slots(store: Store, logins: list[str], detail: str, progress: rekey.P
     slots = store.slots
     assert store._key is not None
     remaining = [s for sid, s in slots.slots.items() if sid not in logins]
+    damaged = [sid for sid in slots.damaged_slots() if sid not in logins]
+    if damaged:
+        who = ", ".join("the recovery key" if sid == RECOVERY else sid for sid in sorted(damaged))
+        raise KeySlotDamaged(
+            f"The key slot of {who} is damaged, so a new key cannot be sealed to it. Nothing was changed: "
+            "set that passphrase again (with the recovery key), or remove that user too."
+        )
     for slot in remaining:
         if not slot.first_format and not binding_holds(slot, slots.store_id, slots.generation, store._key):
             raise KeySlotDamaged(
