@@ -43,7 +43,7 @@ async def test_person_screen_marks_what_is_out_of_date(desk_app, store, people) 
         details = _text(desk_app, "#person-details")
         assert "Accommodation: Bed and breakfast since 20 Nov 2026 · UNSUITABLE" in details
         assert "Pathway plan: reviewed 2 Apr 2026, next due 2 Oct 2026 · OVERDUE" in details
-        assert "NEET (pregnancy or parenting)" in details
+        assert "EET: NEET (pregnancy or parenting)" in details
         assert "In touch: weekly" in details and "young parent, 2 children" in details
 
         # Zeb has nothing recorded: nothing marked as out of date but the missing plan.

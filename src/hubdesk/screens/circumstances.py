@@ -62,10 +62,10 @@ def circumstance_lines(person: Person, today: date) -> list[str]:
         suitable = {True: "suitable", False: "UNSUITABLE", None: "suitability not recorded"}[acc.suitable]
         lines.append(f"Accommodation: {acc.kind.label}{_since(acc.since)} · {suitable}")
     if c.eet is None:
-        lines.append("Education, employment, training: not recorded")
+        lines.append("EET: not recorded")
     else:
         why = f" ({c.eet.neet_reason.label.lower()})" if c.eet.neet_reason else ""
-        lines.append(f"Education, employment, training: {c.eet.status.label}{why}{_since(c.eet.since)}")
+        lines.append(f"EET: {c.eet.status.label}{why}{_since(c.eet.since)}")
     plan = c.pathway_plan
     if plan is None:
         lines.append("Pathway plan: none recorded")
@@ -201,7 +201,7 @@ class CircumstancesFormScreen(FormState, DeskBase[str | None]):
                 )
             with Horizontal(classes="row"):
                 yield Field(
-                    "Education, employment, training",
+                    "Education, work (EET)",
                     _select([(e.label, e.value) for e in EetStatus], eet.status if eet else None, "eet"),
                     name="eet",
                 )
@@ -218,7 +218,7 @@ class CircumstancesFormScreen(FormState, DeskBase[str | None]):
                 yield Field("Since", Input(d(eet.since if eet else None), id="eet_since"), name="eet_since")
             with Horizontal(classes="row"):
                 yield Field(
-                    "Pathway plan last review",
+                    "Plan last reviewed",
                     Input(d(plan.last_review if plan else None), id="plan_last"),
                     name="plan_last",
                     hint=example,
@@ -227,11 +227,11 @@ class CircumstancesFormScreen(FormState, DeskBase[str | None]):
                     "Next review due",
                     Input(d(plan.next_due if plan else None), id="plan_due"),
                     name="plan_due",
-                    hint="at most 6 months on; blank: 6 months",
+                    hint="by 6 months",
                 )
             with Horizontal(classes="row"):
                 yield Field(
-                    "Immigration status (separated young people)",
+                    "Immigration status",
                     _select(
                         [(s.label, s.value) for s in ImmigrationStatus], imm.status if imm else None, "immigration"
                     ),
@@ -242,19 +242,18 @@ class CircumstancesFormScreen(FormState, DeskBase[str | None]):
                     "Interpreter language", Input(c.interpreter_language or "", id="interpreter"), name="interpreter"
                 )
             with Horizontal(classes="row"):
-                yield Field("Health passport given", Input(d(c.health_passport_given), id="passport"), name="passport")
+                yield Field("Health passport", Input(d(c.health_passport_given), id="passport"), name="passport")
                 yield Field(
                     "Children",
                     Input("" if c.children is None else str(c.children), id="children"),
                     name="children",
-                    hint="a number",
                 )
                 every = person.expected_contact_days
                 yield Field(
-                    "Be in touch",
+                    "In touch every",
                     Input("" if every is None else str(every), id="every"),
                     name="every",
-                    hint="days, or weekly",
+                    hint="days",
                 )
                 yield TickBox("Extended support past 25", value=c.extended_support, id="extended", compact=True)
             yield Label("", id="form-error", classes="form-error", markup=False)
