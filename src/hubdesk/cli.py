@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from hubdesk import config
+from hubdesk.domain.enums import Role
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -372,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--hub-name", help="the hub's name")
     p.add_argument("--user", default=argparse.SUPPRESS, help="first user's login name (required)")
     p.add_argument("--name", help="first user's display name")
-    p.add_argument("--role", required=True, choices=["pa", "advanced_pa", "duty_manager", "admin"])
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
     p.add_argument("--limit", help="payment authorisation limit in pounds, e.g. 25.00")
     p.add_argument("--device", type=_positive_int, default=1, help="device number for receipts (1-9999)")
     p.set_defaults(func=cmd_init)
@@ -416,7 +417,7 @@ def build_parser() -> argparse.ArgumentParser:
     u = users.add_parser("add", parents=[common, who])
     u.add_argument("--login", required=True)
     u.add_argument("--name")
-    u.add_argument("--role", required=True, choices=["pa", "advanced_pa", "duty_manager", "admin"])
+    u.add_argument("--role", required=True, choices=[r.value for r in Role])
     u.add_argument("--hub")
     u.add_argument("--limit", help="payment authorisation limit in pounds")
     u.set_defaults(func=cmd_users)
