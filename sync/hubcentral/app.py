@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hubcentral.limits import EnrolmentGuard, RefusalLog
 from hubcentral.storage import CentralStore, Device, EnrolmentRefused
+from hubcentral.storage.feed import FIRST_PULL
 from hubdesk.sync.audit_head import AUDIT_HEAD_PATTERN, AuditedChangesPage, AuditedPing, parse_head
 from hubdesk.sync.protocol import (
     H_DEVICE,
@@ -483,14 +484,17 @@ def make_app(service: Service) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
         audit_head: HeadParam = None,
         audit_anchor: AnchorParam = None,
+        first_pull: Annotated[str | None, Query(max_length=80, pattern=FIRST_PULL.pattern)] = None,
     ) -> AuditedChangesPage:
         """This desk's working set after `since`, oldest first, a page at a time: every young
         person (another hub's without contact details, notes or voice), reference data, recent
-        activity summaries, and this hub's events from every desk within the retention window."""
+        activity summaries, and this hub's events from every desk within the retention window.
+        A desk's first pull (since=0, first_pull=start, then each page's first_pull) gives the
+        people first and then the hub's events newest first."""
         assert auth.device is not None
         now = service.clock()
         _, problem = note_head(auth, audit_head, audit_anchor)
-        page = store.changes(since, limit, auth.device.hub_code, now, auth.device_id)
+        page = store.changes(since, limit, auth.device.hub_code, now, auth.device_id, first_pull)
         return AuditedChangesPage.model_construct(**{**dict(page), "server_time": now, "audit_problem": problem})
 
     @app.get(f"{PREFIX}/reference", response_model=CentralReference, tags=["sync"], responses=REFUSALS)

@@ -56,10 +56,17 @@ from pathlib import Path
 from hubdesk.store.store import Store
 from hubdesk.sync.client import SyncClient
 store = Store.unlock(Path(sys.argv[1]), "nadia", os.environ["BENCH_PASSPHRASE"])
-t = time.perf_counter()
+t, cpu = time.perf_counter(), time.process_time()
+if os.environ.get("BENCH_PROFILE"):
+    import cProfile
+    profiler = cProfile.Profile()
+    profiler.enable()
 with SyncClient(store) as client:
     report = client.sync()
-first = time.perf_counter() - t
+first, first_cpu = time.perf_counter() - t, time.process_time() - cpu
+if os.environ.get("BENCH_PROFILE"):
+    profiler.disable()
+    profiler.dump_stats(os.environ["BENCH_PROFILE"])
 idle, idle_pulled = [], 0
 for _ in range(7):
     t = time.perf_counter()
@@ -68,7 +75,7 @@ for _ in range(7):
     idle.append(time.perf_counter() - t)
     idle_pulled += again.pulled + again.pushed
 held = {k: store.count(t) for k, t in (("people", "people"), ("contacts", "contacts"), ("payments", "payments"))}
-print(json.dumps({"first_s": first, "pulled": report.pulled, "round_trips": report.round_trips,
+print(json.dumps({"first_s": first, "first_cpu_s": first_cpu, "pulled": report.pulled, "round_trips": report.round_trips,
                   "set_aside": report.set_aside, "idle_s": idle, "idle_pulled": idle_pulled, "held": held}))
 """
 
@@ -330,6 +337,7 @@ def bench_working_set(kind: str, tmp: Path, own: int, other: int, events: int) -
         first, report_pulled, round_trips, times = r["first_s"], r["pulled"], r["round_trips"], r["idle_s"]
         return {
             "first_s": first,
+            "first_cpu_s": r["first_cpu_s"],
             "pulled": report_pulled,
             "round_trips": round_trips,
             "idle_median_ms": statistics.median(times) * 1000,

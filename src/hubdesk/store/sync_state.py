@@ -35,6 +35,7 @@ K_KEY = "device_key"
 K_SERVER = "server_url"
 K_ENROLLED = "enrolled_at"
 K_CURSOR = "cursor"
+K_FIRST_PULL = "first_pull"  # a first pull's place at the service while it goes on (newest first)
 K_LAST_SYNC = "last_sync_at"
 K_BUNDLE_KEY = "service_bundle_key"
 K_DATABASE = "service_database_id"
@@ -93,7 +94,7 @@ def become_new_device(store: Store, now: Any, why: str) -> str:
     store.db.execute("UPDATE meta SET value = ? WHERE key = 'device_id'", [new])
     for key in (K_KEY, K_ENROLLED, K_BUNDLE_KEY, "pending_device_key", "pending_server_url"):
         store.db.execute("DELETE FROM sync_state WHERE key = ?", [key])
-    for key, value in {K_CURSOR: "0", K_DATABASE: "", K_AUDIT_ACKED: "0", K_RESTORED: old}.items():
+    for key, value in {K_CURSOR: "0", K_FIRST_PULL: "", K_DATABASE: "", K_AUDIT_ACKED: "0", K_RESTORED: old}.items():
         _put(store, key, value)
     store._audit(now, "restore", "device", None, f"{why}; was device {old}, now {new}")
     return new
@@ -374,6 +375,7 @@ def apply_changes(
     new_cursor: int,
     database_id: str = "",
     unreadable: Sequence[tuple[int, str, str, str]] = (),
+    first_pull: str = "",
 ) -> PullTally:
     """Apply one pulled page and store the cursor that covers it, in one transaction.
 
@@ -408,19 +410,22 @@ def apply_changes(
         for change in changes:
             try:
                 if change.kind == "person":
-                    if _apply_person(store, change.body, seq, local, unsent):
+                    if _apply_person(index, change.body, seq, local, unsent):
                         tally.people += 1
                         index.add("people", change.record_id)
                     else:
                         tally.skipped += 1
                 elif change.kind == "reference":
+                    index.write(store)  # what is queued so far goes first: the rest reads the tables
                     _apply_reference(store, change.body, now)
                     tally.reference += 1
                 elif change.kind == "handover_note":
+                    index.write(store)
                     _apply_handover(store, change.body, now)
                 elif change.kind == "summary":
-                    working_set.put_summary(store, change.record_id, _summary_json(change.body))
+                    working_set.put_summary(index, change.record_id, _summary_json(change.body))
                 elif change.kind in followed_up.PULLED:
+                    index.write(store)
                     if followed_up.apply_pulled(store, change.kind, change.body, seq):
                         tally.events += 1
                 elif change.kind in working_set.PULLED_MODELS:
@@ -444,6 +449,7 @@ def apply_changes(
         if touched:
             store.refresh_contact_summary(sorted(touched))
         _put(store, K_CURSOR, str(new_cursor))
+        _put(store, K_FIRST_PULL, first_pull)
         if database_id:
             _put(store, K_DATABASE, database_id)
     if tally.people:
@@ -481,8 +487,13 @@ def _apply_handover(store: Store, body: dict[str, Any], now: Any) -> None:
 
 
 def _apply_person(
-    store: Store, body: dict[str, Any], audit_seq: int, local: dict[str, tuple[int, str]], unsent: set[str]
+    index: working_set.PageIndex,
+    body: dict[str, Any],
+    audit_seq: int,
+    local: dict[str, tuple[int, str]],
+    unsent: set[str],
 ) -> bool:
+    """Queue a pulled version of a person on the page (written with the page's others)."""
     person = Person.model_validate(body)
     held = local.get(person.id)
     if held is not None:
@@ -493,12 +504,8 @@ def _apply_person(
             return False
     text = person.model_dump_json()
     local[person.id] = (person.version, text)  # a later change in the same page sees this one
-    store.db.execute(
-        "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, body, audit_seq) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
-        "case_id = excluded.case_id, hub_code = excluded.hub_code, walk_in = excluded.walk_in, "
-        "needs_matching = excluded.needs_matching, allocated_pa = excluded.allocated_pa, body = excluded.body, "
-        "audit_seq = excluded.audit_seq",
+    index.queue(
+        "people",
         [
             person.id,
             person.version,
@@ -511,10 +518,7 @@ def _apply_person(
             audit_seq,
         ],
     )
-    store.db.execute(
-        "INSERT OR REPLACE INTO people_versions(id, version, body, audit_seq) VALUES (?, ?, ?, ?)",
-        [person.id, person.version, text, audit_seq],
-    )
+    index.queue("people_versions", [person.id, person.version, text, audit_seq])
     return True
 
 

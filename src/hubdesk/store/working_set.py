@@ -55,6 +55,39 @@ PARENT_FIELDS = {
     "session_id": "sessions",
 }
 
+# A pulled page's writes, one statement a table, in this order: what a row hangs on (its
+# person, payment, session) is always written before it.
+WRITE_SQL = {
+    "people": "INSERT INTO people(id, version, case_id, hub_code, walk_in, needs_matching, allocated_pa, body, "
+    "audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+    "case_id = excluded.case_id, hub_code = excluded.hub_code, walk_in = excluded.walk_in, "
+    "needs_matching = excluded.needs_matching, allocated_pa = excluded.allocated_pa, body = excluded.body, "
+    "audit_seq = excluded.audit_seq",
+    "people_versions": "INSERT OR REPLACE INTO people_versions(id, version, body, audit_seq) VALUES (?, ?, ?, ?)",
+    "person_activity": "INSERT INTO person_activity(person_id, body) VALUES (?, ?) "
+    "ON CONFLICT(person_id) DO UPDATE SET body = excluded.body",
+    "contacts": "INSERT INTO contacts(id, contact_id, version, amends, person_id, hub_code, contact_type, "
+    "started_at, ended_at, recorded_at, recorded_by, body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "person_contact_summary": "INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT(person_id) DO UPDATE SET "
+    "last_type = CASE WHEN excluded.last_at >= coalesce(last_at, '') THEN excluded.last_type ELSE last_type END, "
+    "last_at = max(coalesce(last_at, ''), excluded.last_at), "
+    "last_touch_at = CASE WHEN excluded.last_touch_at IS NULL THEN last_touch_at "
+    "ELSE max(coalesce(last_touch_at, ''), excluded.last_touch_at) END",
+    "payments": "INSERT INTO payments(id, receipt_no, person_id, hub_code, category, method, amount_pence, "
+    "status, recorded_at, body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    "sessions": "INSERT INTO sessions(id, version, hub_code, session_type, starts_at, closed_at, body, audit_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
+    "closed_at = excluded.closed_at, body = excluded.body, audit_seq = excluded.audit_seq",
+    "payment_decisions": "INSERT OR IGNORE INTO payment_decisions(id, payment_id, decision, decided_at, body, "
+    "audit_seq) VALUES (?, ?, ?, ?, ?, ?)",
+    "reversals": "INSERT OR IGNORE INTO reversals(id, payment_id, hub_code, recorded_at, body, audit_seq) "
+    "VALUES (?, ?, ?, ?, ?, ?)",
+    "attendance": "INSERT INTO attendance(id, session_id, person_id, kind, body, audit_seq, amends) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+}
+WRITE_ORDER = tuple(WRITE_SQL)
+
 
 class PageIndex:
     """What of one pulled page's events, and of what they hang on, this desk already holds:
@@ -63,10 +96,13 @@ class PageIndex:
 
     def __init__(self, store: Store, changes: Any) -> None:
         wanted: dict[str, set[str]] = {}
+        receipts: set[str] = set()
         for change in changes:
             table = TABLES.get(change.kind)
             if table is None:
                 continue
+            if change.kind == "payment" and isinstance(change.body.get("receipt_no"), str):
+                receipts.add(change.body["receipt_no"])
             wanted.setdefault(table, set()).add(str(change.record_id))
             body = change.body
             for field, parent in PARENT_FIELDS.items():
@@ -89,7 +125,21 @@ class PageIndex:
                     rows = store._rows(f"SELECT id FROM {table} WHERE id IN ({marks})", chunk)
                 found.update(r[0] for r in rows)
             self.held[table] = found
+        # Receipt numbers already given here, and to which payment: a pulled payment with
+        # another's receipt number (two desks numbering from one place) is set aside.
+        self.receipts: dict[str, str] = {}
+        ordered = sorted(receipts)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT receipt_no, id FROM payments WHERE receipt_no IN ({marks})"
+            self.receipts.update(store._rows(sql, chunk))
         self.desks: list[tuple[str, str]] = []
+        # The page's rows, written table by table (WRITE_ORDER) with one executemany each
+        # instead of one statement a row; each table's rows in the order they arrived.
+        self.rows: dict[str, list[list[Any]]] = {}
+        # Each person's latest new contact in the page: one summary upsert a person, not one a contact.
+        self.latest: dict[str, list[Any]] = {}
 
     def has(self, table: str, record_id: str | None) -> bool:
         return record_id is None or record_id in self.held.get(table, set())
@@ -97,16 +147,46 @@ class PageIndex:
     def add(self, table: str, record_id: str) -> None:
         self.held.setdefault(table, set()).add(record_id)
 
+    def queue(self, table: str, row: list[Any]) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def saw_contact(self, person_id: str, started: str, contact_type: str, in_touch: bool) -> None:
+        """A new contact can only move the person's latest contact forward: folded here as the
+        upsert would fold it (a later arrival at the same time wins), written once a page."""
+        latest = self.latest.get(person_id)
+        if latest is None:
+            self.latest[person_id] = [person_id, started, contact_type, started if in_touch else None]
+            return
+        if started >= latest[1]:
+            latest[1], latest[2] = started, contact_type
+        if in_touch and (latest[3] is None or started > latest[3]):
+            latest[3] = started
+
+    def write(self, store: Store) -> None:
+        """Write the rows queued so far, parents before what hangs on them (called before
+        anything that reads the tables, and at the end of the page)."""
+        if self.latest:
+            self.rows["person_contact_summary"] = list(self.latest.values())
+            self.latest = {}
+        conn = store.db.conn
+        for table in WRITE_ORDER:
+            rows = self.rows.pop(table, None)
+            if rows:
+                conn.executemany(WRITE_SQL[table], rows)
+
     def flush(self, store: Store) -> None:
+        self.write(store)
         if self.desks:
             store.db.conn.executemany("INSERT OR REPLACE INTO record_desks(record_id, desk) VALUES (?, ?)", self.desks)
+            self.desks = []
 
 
 def put_event(
     store: Store, kind: str, record: Any, desk: str, audit_seq: int, touched: set[str], index: PageIndex
 ) -> bool:
     """Keep one of the hub's events recorded at another desk; False if already held.
-    `touched` collects the people whose contact summary needs recomputing."""
+    `touched` collects the people whose contact summary needs recomputing. The row is queued
+    on the page's `index` and written with the page's others (PageIndex.write)."""
     _held = index.has
     table = TABLES[kind]
     body = record.model_dump_json()
@@ -118,10 +198,8 @@ def put_event(
             raise NotHeld("its young person is not held on this desk")
         if c.amends and not _held("contacts", c.amends):
             raise NotHeld("the version it amends is not held on this desk")
-        store.db.execute(
-            "INSERT INTO contacts(id, contact_id, version, amends, person_id, hub_code, contact_type, "
-            "started_at, ended_at, recorded_at, recorded_by, body, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        index.queue(
+            "contacts",
             [
                 c.id,
                 c.contact_id,
@@ -141,29 +219,21 @@ def put_event(
         if c.amends:
             touched.add(c.person_id)  # an amendment may change what is latest: recomputed
         else:
-            # A new contact can only move the person's latest contact forward: one cheap
-            # upsert instead of recomputing from every contact (the keeping-in-touch list).
+            # A new contact can only move the person's latest contact forward: folded into
+            # one cheap upsert a person a page instead of recomputing from every contact.
             in_touch = c.contact_type.value in ("phone", "video") or c.seen
-            started = _iso(c.started_at)
-            store.db.execute(
-                "INSERT INTO person_contact_summary(person_id, last_at, last_type, last_touch_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT(person_id) DO UPDATE SET "
-                "last_type = CASE WHEN excluded.last_at >= coalesce(last_at, '') "
-                "THEN excluded.last_type ELSE last_type END, "
-                "last_at = max(coalesce(last_at, ''), excluded.last_at), "
-                "last_touch_at = CASE WHEN excluded.last_touch_at IS NULL THEN last_touch_at "
-                "ELSE max(coalesce(last_touch_at, ''), excluded.last_touch_at) END",
-                [c.person_id, started, c.contact_type.value, started if in_touch else None],
-            )
+            index.saw_contact(c.person_id, _iso(c.started_at), c.contact_type.value, in_touch)
     elif kind == "payment":
         p: EmergencyPayment = record
         if _held("payments", p.id):
             return False
         if not _held("people", p.person_id):
             raise NotHeld("its young person is not held on this desk")
-        store.db.execute(
-            "INSERT INTO payments(id, receipt_no, person_id, hub_code, category, method, amount_pence, "
-            "status, recorded_at, body, audit_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        if index.receipts.get(p.receipt_no, p.id) != p.id:
+            raise NotHeld("it clashes with a record held here (its receipt number is another payment's)")
+        index.receipts[p.receipt_no] = p.id
+        index.queue(
+            "payments",
             [
                 p.id,
                 p.receipt_no,
@@ -184,9 +254,8 @@ def put_event(
             return False
         if not _held("payments", d.payment_id):
             raise NotHeld("its payment is not held on this desk")
-        store.db.execute(
-            "INSERT OR IGNORE INTO payment_decisions(id, payment_id, decision, decided_at, body, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+        index.queue(
+            "payment_decisions",
             [d.id, d.payment_id, d.decision.value, _iso(d.decided_at), body, audit_seq],
         )
     elif kind == "reversal":
@@ -195,9 +264,8 @@ def put_event(
             return False
         if not _held("payments", r.payment_id):
             raise NotHeld("its payment is not held on this desk")
-        store.db.execute(
-            "INSERT OR IGNORE INTO reversals(id, payment_id, hub_code, recorded_at, body, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+        index.queue(
+            "reversals",
             [r.id, r.payment_id, r.hub_code, _iso(r.recorded_at), body, audit_seq],
         )
     elif kind == "session":
@@ -206,10 +274,8 @@ def put_event(
         if held is not None and held >= s.version:
             return False
         index.session_versions[s.id] = s.version
-        store.db.execute(
-            "INSERT INTO sessions(id, version, hub_code, session_type, starts_at, closed_at, body, audit_seq) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET version = excluded.version, "
-            "closed_at = excluded.closed_at, body = excluded.body, audit_seq = excluded.audit_seq",
+        index.queue(
+            "sessions",
             [
                 s.id,
                 s.version,
@@ -231,9 +297,8 @@ def put_event(
             raise NotHeld("its young person is not held on this desk")
         if a.amends and not _held("attendance", a.amends):
             raise NotHeld("the line it corrects is not held on this desk")
-        store.db.execute(
-            "INSERT INTO attendance(id, session_id, person_id, kind, body, audit_seq, amends) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        index.queue(
+            "attendance",
             [a.id, a.session_id, a.person_id, a.kind.value, body, audit_seq, a.amends],
         )
     else:
@@ -244,12 +309,8 @@ def put_event(
     return True
 
 
-def put_summary(store: Store, person_id: str, body: str) -> None:
-    store.db.execute(
-        "INSERT INTO person_activity(person_id, body) VALUES (?, ?) "
-        "ON CONFLICT(person_id) DO UPDATE SET body = excluded.body",
-        [person_id, body],
-    )
+def put_summary(index: PageIndex, person_id: str, body: str) -> None:
+    index.queue("person_activity", [person_id, body])
 
 
 def set_aside(store: Store, seq: int, kind: str, record_id: str, reason: str, now: datetime) -> None:

@@ -340,6 +340,7 @@ class RawChangesPage(BaseModel):
     reset: bool = False
     database_id: str = ""
     server_time: datetime | None = None
+    first_pull: str = ""
 
 
 class ChangesPage(Message):
@@ -356,6 +357,11 @@ class ChangesPage(Message):
         None,
         description="The service's clock when the page was made: a desk measures its retention window "
         "from this, never from its own clock",
+    )
+    first_pull: str = Field(
+        "",
+        description="In a desk's first pull (asked with since=0 and first_pull=start), where to ask from "
+        "next; empty on the last page, whose cursor the desk goes on from",
     )
 
 
