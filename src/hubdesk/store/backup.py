@@ -196,7 +196,7 @@ def restore_backup(
     so neither its audit sequence nor what it sends can collide with what the old device
     already sent; its receipt numbers move to a new block (see `_new_receipt_block`)."""
     header, head, db_bytes, mac = read_backup(source)
-    data_dir = Path(data_dir)
+    data_dir = Path(data_dir).resolve()  # `--data-dir .` has no name to put folders beside
     live = store_exists(data_dir)
     if live and not replace:
         raise StoreExists(f"There is already a store in {data_dir}; restore into an empty folder, or pass --replace")
