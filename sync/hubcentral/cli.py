@@ -408,11 +408,22 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     bad = 0
     for device_id in devices:
         held, problems = store.verify_audit(device_id)
+        head = store.audit_head(device_id)  # the desk's own last entry, as it last reported it
+        where = (
+            f"  the desk last reported its chain at entry {head[0]} ({head[2][:16]}): "
+            f"{max(head[0] - held, 0)} not yet held here"
+            if head
+            else ""
+        )
         if not problems:
             print(f"{device_id}: {held} entries, intact")
+            if where:
+                print(where)
             continue
         bad += 1
         print(f"{device_id}: {held} entries, {len(problems)} problems")
+        if where:
+            print(where)
         for problem in problems:
             print(f"  {problem}")
     return 1 if bad else 0
