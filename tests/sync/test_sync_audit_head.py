@@ -8,9 +8,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from sync_helpers import PASSPHRASE, LiveServer, day_of_records, walk_in
 from test_sync_audit import tamper
 
+from hubcentral import cli
 from hubcentral.storage import CentralStore
 from hubdesk.store import sync_state
 from hubdesk.store.audit import AuditEntry
@@ -24,7 +26,7 @@ def _head(store: Store) -> tuple[int, str]:
 
 
 def test_head_is_kept_per_device_with_every_ping_and_sync(
-    device: Store, server: LiveServer, central: CentralStore
+    device: Store, server: LiveServer, central: CentralStore, central_db: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     day_of_records(device)
     assert central.audit_head(sync_state.device_id(device)) is None
@@ -41,6 +43,12 @@ def test_head_is_kept_per_device_with_every_ping_and_sync(
     assert client.audit_problem is None and ping.device_id == sync_state.device_id(device)
     assert central.audit_head(sync_state.device_id(device))[:2] == _head(device)
     assert central.verify_audit(sync_state.device_id(device))[1] == []
+    # The admin sees how far each desk's chain is, and how much of it the service holds.
+    seq, _ = _head(device)
+    assert cli.main(["--db", central_db, "audit", "verify", "--device", sync_state.device_id(device)]) == 0
+    out = capsys.readouterr().out
+    assert f"last reported its chain at entry {seq} " in out
+    assert f"{seq - report.audit_acked} not yet held here" in out
 
 
 def test_re_signed_anchored_history_is_found_at_the_next_ping_and_sync(
