@@ -24,6 +24,7 @@ MODULES = [
     "bench.keys_bench",
     "bench.desk_bench",
     "bench.person_bench",
+    "bench.person_bench",
     "bench.sync_bench",
     "bench.report_bench",
     "bench.service_report_bench",
