@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from hubdesk.domain.local_offer import Eligibility, OfferGiven, check
+from hubdesk.domain.local_offer import Eligibility, Entitlement, OfferGiven, check
 from hubdesk.store.errors import NotAllowed, NotFound
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _day(text: str) -> date:
     return datetime.fromisoformat(text).astimezone(LONDON).date()
 
 
-def had(store: Store, person_id: str) -> dict[str, date]:
+def had(store: Store, person_id: str, offer: tuple[Entitlement, ...] | None = None) -> dict[str, date]:
     """Entitlement code -> the last day they had it: given at a desk, or paid (approved, not
     reversed) in its payment category."""
     last: dict[str, date] = {}
@@ -31,7 +31,8 @@ def had(store: Store, person_id: str) -> dict[str, date]:
         "SELECT entitlement, max(recorded_at) FROM offer_given WHERE person_id = ? GROUP BY entitlement", [person_id]
     ):
         last[code] = _day(at)
-    by_category = {e.payment_category: e.code for e in store.reference().local_offer if e.payment_category}
+    offer = store.reference().local_offer if offer is None else offer
+    by_category = {e.payment_category: e.code for e in offer if e.payment_category}
     if by_category:
         marks = ",".join("?" * len(by_category))
         for category, at in store._rows(
@@ -47,9 +48,12 @@ def had(store: Store, person_id: str) -> dict[str, date]:
 
 def offer_for(store: Store, person_id: str, day: date) -> list[Eligibility]:
     """Every active entitlement, checked for this young person on `day`: entitled ones first."""
+    offer = store.reference().local_offer
+    if not offer:
+        return []
     person = store.get_person(person_id)
-    last = had(store, person_id)
-    found = [check(e, person, day, last.get(e.code)) for e in store.reference().local_offer]
+    last = had(store, person_id, offer)
+    found = [check(e, person, day, last.get(e.code)) for e in offer]
     return sorted(found, key=lambda x: (not x.eligible, not x.again, x.entitlement.name.lower()))
 
 
