@@ -130,7 +130,7 @@ def test_cut_connections_then_resumed(device: Store, server: LiveServer, central
     each resumed sync the central record holds everything exactly once."""
     rng = random.Random(4)
     cut: dict[str, int] = {}
-    for trial in range(30):
+    for trial in range(25):
         some_records(device, rng, rng.randint(1, 4))
         if rng.random() < 0.3:
             caseload_change(central, rng, rng.randint(1, 3))
@@ -155,8 +155,8 @@ def test_cut_connections_then_resumed(device: Store, server: LiveServer, central
     # The cuts landed on every kind of request, before sending and after the answer.
     paths = {k.split()[1] for k in cut}
     assert {"/v1/push", "/v1/audit", "/v1/changes"} <= paths, cut
-    assert sum(n for k, n in cut.items() if k.startswith("after")) >= 10, cut
-    assert sum(n for k, n in cut.items() if k.startswith("before")) >= 10, cut
+    assert sum(n for k, n in cut.items() if k.startswith("after")) >= 8, cut
+    assert sum(n for k, n in cut.items() if k.startswith("before")) >= 8, cut
 
 
 def test_retries_ride_over_a_dropped_connection(device: Store, server: LiveServer, central: CentralStore) -> None:
@@ -201,7 +201,7 @@ print("done", flush=True)
 """
 
 
-KILL_TRIALS = 8
+KILL_TRIALS = 7
 
 
 @pytest.mark.slow
