@@ -90,3 +90,21 @@ async def test_caseload_view_shows_actions_for_my_young_people_whoever_owns_them
             "Send the grant form",
             "Tell the PA: Read the phone contact of 25 Nov 2026",
         ]
+
+
+async def test_the_actions_key_is_in_the_footer_when_there_is_room_and_works_at_80(desk_app) -> None:
+    from textual.widgets._footer import FooterKey
+
+    async with desk_app.run_test(size=(120, 40)) as pilot:
+        await unlock(pilot)
+        await pilot.pause()
+        shown = {k.description: k.region for k in desk_app.screen.query(FooterKey)}
+        assert "Actions" in shown and shown["Actions"].right <= 120
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        shown = {k.description: k.region for k in desk_app.screen.query(FooterKey)}
+        assert "Actions" not in shown and shown["Lock"].right <= 80
+        await pilot.press("a")
+        await pilot.pause()
+        assert screen_name(desk_app) == "ActionsScreen"

@@ -74,14 +74,9 @@ class DeskScreen(DeskBase[None]):
         Binding("p", "payment", "Pay", id="desk.payment", tooltip="Record an emergency payment"),
         Binding("o", "sign_out", "Out", id="desk.sign_out", tooltip="Sign out the person highlighted in the building"),
         Binding("s", "sessions", "Sessions", id="desk.sessions", tooltip="Drop-in sessions and their registers"),
-        Binding(
-            "a",
-            "actions",
-            "Actions",
-            id="desk.actions",
-            tooltip="Actions to follow up: for me, for my caseload",
-            show=False,  # the footer is full at 80 columns (Lock would fall off): a, or ctrl+p
-        ),
+        Binding("a", "actions", "Actions", id="desk.actions", tooltip="Actions to follow up: for me, my caseload"),
+        # Below 100 columns the footer is full (Lock would fall off): `a` still works, unshown.
+        Binding("a", "actions_narrow", show=False, id="desk.actions_narrow", tooltip="Actions to follow up"),
         Binding("e", "end_of_day", "End", id="desk.end_of_day", tooltip="End of day checklist"),
         Binding(
             "y",
@@ -143,6 +138,7 @@ class DeskScreen(DeskBase[None]):
         # At 80 columns the footer's room goes to the desk's own keys (Lock and Settings
         # included); ctrl+p still opens the palette.
         self.query_one(Footer).show_command_palette = self.app.size.width >= 100
+        self.refresh_bindings()  # the Actions key shows from 100 columns
         # After the layout settles: each table's width is only known then.
         self.call_after_refresh(self._refit)
 
@@ -341,6 +337,11 @@ class DeskScreen(DeskBase[None]):
         from .actions import ActionsScreen
 
         self.app.push_screen(ActionsScreen())
+
+    action_actions_narrow = action_actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action == "actions" and self.app.size.width < 100)
 
     def action_end_of_day(self) -> None:
         from .end_of_day import EndOfDayScreen
