@@ -24,13 +24,14 @@ import pytest
 from sync_helpers import CENTRAL_REFERENCE, central_database
 
 from hubcentral.storage import CentralStore
+from hubcentral.storage.engine import SQLITE_CACHE_KIB
 
 ROOT = Path(__file__).resolve().parents[2]
 DESKS = 50
 SECONDS = float(os.environ.get("HUBDESK_SOAK_SECONDS", "20"))
 PEOPLE_PER_HUB = 100
 MAX_GROWTH_MB = 20.0  # end against the warmed-up start: allocator noise, never a leak
-SQLITE_CACHE_MB = 2.0  # SQLite's default page cache a connection (cache_size -2000): filled as it reads
+SQLITE_CACHE_MB = SQLITE_CACHE_KIB / 1024  # the service's page cache a pooled connection: filled as it reads
 
 
 def rss_mb(pid: int) -> float:

@@ -118,6 +118,12 @@ def _close_quietly(conn: Any) -> None:
         pass
 
 
+SQLITE_CACHE_KIB = 512
+"""Each pooled SQLite connection's page cache (SQLite's default is 2 MB a connection; with a
+pool of 40 that is 80 MB of the service's memory, filled as each connection reads). The
+file's pages stay in the operating system's cache, which the connections share."""
+
+
 class SQLiteEngine(Engine):
     serial = "INTEGER PRIMARY KEY AUTOINCREMENT"
     integrity_errors = (sqlite3.IntegrityError,)
@@ -140,6 +146,7 @@ class SQLiteEngine(Engine):
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA busy_timeout = 60000")
+        conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
         return conn
 
     @contextmanager
