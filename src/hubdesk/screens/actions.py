@@ -118,7 +118,9 @@ class ActionsScreen(DeskBase[None]):
             item = r.item
             person = people.get(item.person_id)
             text = ("Tell the PA: " if item.kind is ActionKind.TELL_PA else "") + item.text
-            owner = names.get(r.owner, r.owner) if r.owner else f"? {item.owner_text or 'nobody'}"
+            owner = names.get(r.owner, r.owner) if r.owner else "nobody"
+            if item.owner_text and item.owner_text not in (r.owner, names.get(r.owner or ""), "allocated PA"):
+                owner += f" (written: {item.owner_text})"
             due = due_text(item.due, today)
             table.add_row(
                 ("OVERDUE " if r.overdue else "") + due,

@@ -83,7 +83,8 @@ def from_contact(store: Store, contact: Contact, previous: Contact | None, now: 
                 hub_code=contact.hub_code,
                 person_hub=person.hub_code,
                 text=action.text,
-                owner=resolve_owner(store, action.owner, person),
+                # Nobody on this desk by that name (or no PA allocated): the PA who wrote it follows it up.
+                owner=resolve_owner(store, action.owner, person) or contact.recorded_by,
                 owner_text=action.owner,
                 due=action.due,
                 recorded_by=contact.recorded_by,
@@ -100,8 +101,8 @@ def from_contact(store: Store, contact: Contact, previous: Contact | None, now: 
                 hub_code=contact.hub_code,
                 person_hub=person.hub_code,
                 text=f"Read the {contact.contact_type.label.lower()} contact of {day.day} {day:%b %Y}",
-                owner=person.allocated_pa,
-                owner_text="allocated PA",
+                owner=person.allocated_pa or contact.recorded_by,
+                owner_text="allocated PA" if person.allocated_pa else "no allocated PA: whoever wrote it",
                 recorded_by=contact.recorded_by,
                 recorded_at=now,
             )
