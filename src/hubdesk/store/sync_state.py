@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from hubdesk.domain.ids import uuid7
 from hubdesk.domain.models import Person, User
 from hubdesk.store import actions as followed_up
-from hubdesk.store import working_set
+from hubdesk.store import day_pull, working_set
 from hubdesk.store.store import OutboxItem, Store, _iso
 
 # Outbox states; what the desk shows for each.
@@ -422,6 +422,10 @@ def apply_changes(
                 elif change.kind == "handover_note":
                     index.write(store)
                     _apply_handover(store, change.body, now)
+                elif change.kind in day_pull.KINDS:
+                    index.write(store)
+                    if day_pull.apply(store, change.kind, change.body, now):
+                        tally.events += 1
                 elif change.kind == "summary":
                     working_set.put_summary(index, change.record_id, _summary_json(change.body))
                 elif change.kind in followed_up.PULLED:

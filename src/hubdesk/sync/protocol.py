@@ -267,6 +267,8 @@ FEED_KINDS = (
     "session",
     "attendance",
     "handover_note",
+    "cash_float",
+    "float_count",
     "action",
     "action_update",
     "offer_given",

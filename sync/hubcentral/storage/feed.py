@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from hubcentral.storage.actions import ACTION_MODELS
 from hubcentral.storage.base import StoreBase
 from hubcentral.storage.common import MODELS, iso
-from hubdesk.domain.day import HandoverNote
+from hubdesk.domain.day import CashFloatEvent, FloatCount, HandoverNote
 from hubdesk.sync.protocol import (
     CentralReference,
     Change,
@@ -37,7 +37,7 @@ HUB_EVENTS = (
     "AND (device_id IS NULL OR device_id != ?)"
 )
 # What a pulled event hangs on: sent before it in a first pull's page (see `first_pull`).
-PARENT_FIELDS = ("payment_id", "session_id", "action_id", "amends")
+PARENT_FIELDS = ("payment_id", "session_id", "action_id", "amends", "recounts")
 PARENT_DEPTH = 8  # an amendment of an amendment...: followed this far up
 FIRST_PULL = re.compile(r"^(start|1\.(\d{1,19})\.([pe])\.(\d{1,19})\.([0-9T:.+\-]{0,40}))$")
 """A first pull's place: `start`, or 1.<head>.<phase>.<seq>.<at> (phase p: people, reference
@@ -48,6 +48,8 @@ FEED_MODELS: dict[str, type[BaseModel]] = {
     "reference": CentralReference,
     "summary": PersonSummary,
     "handover_note": HandoverNote,
+    "cash_float": CashFloatEvent,
+    "float_count": FloatCount,
     **ACTION_MODELS,
 }
 

@@ -15,7 +15,7 @@ from hubcentral.storage.common import IMMUTABLE, MODELS, Device, iso
 from hubcentral.storage.engine import Tx
 from hubcentral.storage.report_index import index_events
 from hubcentral.storage.trust import check_actors, check_decision, check_payment
-from hubdesk.domain.day import HandoverNote
+from hubdesk.domain.day import CashFloatEvent, FloatCount, HandoverNote
 from hubdesk.domain.errors import field_errors
 from hubdesk.domain.ids import uuid7
 from hubdesk.domain.models import EmergencyPayment, PaymentDecision, Person
@@ -30,6 +30,8 @@ FED_EVENTS = frozenset(
         "session",
         "attendance",
         "handover_note",
+        "cash_float",
+        "float_count",
         "action",
         "action_update",
         "offer_given",
@@ -192,7 +194,12 @@ PARENTS: dict[str, tuple[str, str]] = {
     "action_update": ("action", "action_id"),
 }
 # Kinds the service keeps without a central model but puts in the feed: checked in full.
-FED_MODELS: dict[str, type[BaseModel]] = {"handover_note": HandoverNote, **ACTION_MODELS}
+FED_MODELS: dict[str, type[BaseModel]] = {
+    "handover_note": HandoverNote,
+    "cash_float": CashFloatEvent,
+    "float_count": FloatCount,
+    **ACTION_MODELS,
+}
 
 
 class PushMixin(StoreBase):

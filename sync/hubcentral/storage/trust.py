@@ -24,6 +24,8 @@ ACTORS: dict[str, tuple[str, ...]] = {
     "session": ("opened_by",),
     "attendance": ("recorded_by",),
     "handover_note": ("written_by",),
+    "cash_float": ("recorded_by",),
+    "float_count": ("counted_by",),
 }
 
 
