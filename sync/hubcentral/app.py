@@ -26,6 +26,7 @@ from hubcentral.storage import CentralStore, Device, EnrolmentRefused
 from hubcentral.storage.feed import FIRST_PULL
 from hubdesk.sync.audit_head import AUDIT_HEAD_PATTERN, AuditedChangesPage, AuditedPing, parse_head
 from hubdesk.sync.protocol import (
+    FIRST_PULL_PAGE_SIZE,
     H_DEVICE,
     H_NONCE,
     H_SIGNATURE,
@@ -481,7 +482,9 @@ def make_app(service: Service) -> FastAPI:
     def changes(
         auth: Signed,
         since: Annotated[int, Query(ge=0, le=MAX_INT)] = 0,
-        limit: Annotated[int, Query(ge=1, le=PAGE_SIZE)] = PAGE_SIZE,
+        limit: Annotated[
+            int, Query(ge=1, le=FIRST_PULL_PAGE_SIZE, description=f"At most {PAGE_SIZE} but in a first pull")
+        ] = PAGE_SIZE,
         audit_head: HeadParam = None,
         audit_anchor: AnchorParam = None,
         first_pull: Annotated[str | None, Query(max_length=80, pattern=FIRST_PULL.pattern)] = None,
@@ -494,6 +497,8 @@ def make_app(service: Service) -> FastAPI:
         assert auth.device is not None
         now = service.clock()
         _, problem = note_head(auth, audit_head, audit_anchor)
+        if not (first_pull and since == 0):
+            limit = min(limit, PAGE_SIZE)
         page = store.changes(since, limit, auth.device.hub_code, now, auth.device_id, first_pull)
         return AuditedChangesPage.model_construct(**{**dict(page), "server_time": now, "audit_problem": problem})
 

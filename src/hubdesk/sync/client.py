@@ -31,6 +31,7 @@ from hubdesk.store import retention, sync_state
 from hubdesk.store.store import Store
 from hubdesk.sync import audit_head
 from hubdesk.sync.protocol import (
+    FIRST_PULL_PAGE_SIZE,
     MAX_BATCH,
     PAGE_SIZE,
     PREFIX,
@@ -436,6 +437,8 @@ class SyncClient:
             params: dict[str, Any] = {"since": since, "limit": page_size}
             if first_pull and since == 0:
                 params["first_pull"] = first_pull
+                if page_size >= PAGE_SIZE:  # a page size chosen smaller (tests) is kept
+                    params["limit"] = FIRST_PULL_PAGE_SIZE
             response = self.request("GET", f"{PREFIX}/changes", params=params | head)
             if head:
                 head = {}
