@@ -261,3 +261,39 @@ def test_a_record_made_before_the_report_tables_is_indexed_at_the_first_report(c
             tx.execute(f"DELETE FROM {table}")
     after = service_figures(central, DAY)
     assert after.total == before.total and after.hubs == before.hubs
+
+
+def test_the_html_prints_on_a4(central: CentralStore, tmp_path: Path) -> None:
+    """Printed by headless Chromium to PDF: every page is A4 (595 x 842 points), a few pages."""
+    import re
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; .ci/run installs it (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed; CI runs this test")
+    page = tmp_path / "service.html"
+    page.write_text(report_text(central, DAY, "html"), encoding="utf-8")
+    pdf = tmp_path / "service.pdf"
+    result = subprocess.run(
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    assert pdf.exists(), f"no PDF (exit {result.returncode}): {result.stderr[-2000:]}"
+    boxes = re.findall(rb"/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf.read_bytes())
+    assert 1 <= len(boxes) <= 6, len(boxes)
+    assert all(abs(float(w) - 595.3) < 2 and abs(float(h) - 841.9) < 2 for w, h in boxes), boxes
