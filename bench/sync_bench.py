@@ -3,8 +3,12 @@
 1. push 10,000 records and pull 10,000 changes over loopback (the device in its own
    process, so its peak memory is its own): < 10 s, device peak RSS < 200 MB;
 2. a sync with nothing to do on a store of 500,000 records: < 200 ms;
-3. 20 devices syncing 1,000 records each at once: every record held exactly once; p50/p95
-   request latency.
+3. 20 desks, each its own process, syncing 1,000 records each at once: every record held
+   exactly once; then rounds in which each records 10 contacts and all sync at once: p95 of a
+   whole sync (push, audit, pull) < 1 s;
+4. a new desk's first pull of a hub's working set (5,000 own people, 5,000 other-hub people,
+   20,000 events): < 10 s (with the desk's and the service's CPU time, as the machine may be
+   shared), and a sync with nothing to do on that desk: < 200 ms.
 
 The benchmarks themselves live in tests/sync/bench_sync.py (also runnable by hand, with
 --quick and --only); this module runs them for `make bench` and reports medians.
@@ -83,20 +87,29 @@ def _run(bs: ModuleType) -> list[Result]:
                 )
             )
         for kind in engines:
-            r = bs.bench_working_set(kind, tmp, 5000, 5000, 20_000)
+            runs = [bs.bench_working_set(kind, tmp / f"ws-{i}", 5000, 5000, 20_000) for i in range(PUSH_REPEAT)]
+            r = runs[-1]
+
+            def median(key: str, runs: list[dict] = runs) -> float:
+                return statistics.median(x[key] for x in runs)
+
+            each_run = ", ".join(f"{x['first_s']:.1f}" for x in runs)
+
             results.append(
                 Result(
                     f"first pull of a working set, 5,000 + 5,000 people, 20,000 events [{label[kind]}]",
-                    r["first_s"],
+                    median("first_s"),
                     "s",
                     10,
-                    f"{r['pulled']:,} changes, {r['round_trips']} round trips",
+                    f"runs {each_run}; {r['pulled']:,} changes, "
+                    f"{r['round_trips']} round trips; CPU (medians): desk {median('first_cpu_s'):.1f} s, "
+                    f"service {median('service_cpu_s'):.1f} s",
                 )
             )
             results.append(
                 Result(
                     f"sync, nothing to do, on that desk [{label[kind]}]",
-                    r["idle_median_ms"],
+                    median("idle_median_ms"),
                     "ms",
                     200,
                     f"max {r['idle_max_ms']:.0f} ms of 7",
@@ -107,21 +120,22 @@ def _run(bs: ModuleType) -> list[Result]:
             off = abs(r["received"] - 20 * 1000) + len(r["errors"])
             results.append(
                 Result(
-                    f"20 x 1,000 at once: not held exactly once [{label[kind]}]",
+                    f"20 desks x 1,000 at once: not held exactly once [{label[kind]}]",
                     off,
                     "n",
                     1,
-                    f"held {r['received']:,}, {r['wall_s']:.1f} s wall {' '.join(r['errors'])}",
+                    f"held {r['received']:,}, {r['wall_s']:.1f} s wall, that sync's p95 {r['first_p95_s']:.1f} s "
+                    f"{' '.join(r['errors'])}",
                 )
             )
             results.append(
                 Result(
-                    f"20 devices x 1,000 at once: request p50 [{label[kind]}]",
-                    r["p50_ms"],
+                    f"20 desks at once, 10 new records each: whole sync p95 [{label[kind]}]",
+                    r["p95_ms"],
                     "ms",
-                    None,
-                    f"{r['requests']} requests",
+                    1000,
+                    f"p50 {r['p50_ms']:.0f} ms of {r['syncs']} syncs, each desk its own process; "
+                    f"desk CPU p50 {r['cpu_p50_ms']:.0f} ms",
                 )
             )
-            results.append(Result(f"20 devices x 1,000 at once: request p95 [{label[kind]}]", r["p95_ms"], "ms", None))
     return results
