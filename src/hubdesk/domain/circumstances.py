@@ -236,6 +236,9 @@ class PathwayPlan(_Record):
     @model_validator(mode="after")
     def _due(self) -> Self:
         latest = add_months(self.last_review, PLAN_REVIEW_MONTHS)
+        if latest >= _LATEST:
+            # Its next review would fall after 2099: no date the record can hold.
+            raise invalid("Must be a date between 1990 and 2099")
         if self.next_due is None:
             self.__dict__["next_due"] = latest  # frozen: set once, while validating
         elif self.next_due < self.last_review:
