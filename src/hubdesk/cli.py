@@ -120,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     data_dir = config.data_dir(args.data_dir)
     if args.people < 0 or args.days < 0:
         raise CliError("--people and --days must be 0 or more")
-    counts = build_demo(data_dir, people=args.people, days=args.days, seed=args.seed)
+    counts = build_demo(data_dir, people=args.people, days=args.days, seed=args.seed, per_day=args.per_day)
     source = "HUBDESK_PASSPHRASE" if os.environ.get("HUBDESK_PASSPHRASE") else f"'{DEMO_PASSPHRASE}'"
     print(f"Demo store in {data_dir}: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     print(f"Demo users: sam (PA), nadia (duty manager), priya, tom, admin; passphrase {source}")
@@ -337,6 +337,15 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _per_day(text: str) -> tuple[int, int]:
+    from hubdesk.demo import parse_per_day
+
+    try:
+        return parse_per_day(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _global_options(default: object) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     """--data-dir, and --user / --recovery-key. The top level sets their defaults; each
     command's copy leaves an option it was not given alone (argparse.SUPPRESS), so
@@ -382,6 +391,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--people", type=_positive_int, default=200)
     p.add_argument("--days", type=_positive_int, default=14)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument(
+        "--per-day", type=_per_day, default="30-60", help="contacts a weekday, fewest-most (default 30-60, a busy hub)"
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("export", parents=[common, who], help="export records as CSV or JSON")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,20 @@ from hubdesk.domain.rules import age_on
 from hubdesk.store.store import Store
 
 DEMO_PASSPHRASE = "hubdesk-demo"  # noqa: S105 - documented demo passphrase, fake data only
+BUSY_HUB_PER_DAY = (30, 60)
+"""Contacts a weekday at a busy hub: what `hubdesk demo` makes unless told otherwise."""
+
+
+def parse_per_day(text: str) -> tuple[int, int]:
+    """'30-60' (or one number, '45') as contacts a day, lowest and highest; ValueError if not."""
+    found = re.fullmatch(r"\s*(\d{1,6})\s*(?:-\s*(\d{1,6})\s*)?", text)
+    if found is None:
+        raise ValueError(f"'{text}' is not a number of contacts a day, such as 30-60")
+    lo, hi = int(found.group(1)), int(found.group(2) or found.group(1))
+    if lo < 0 or hi < lo or hi > 1000:
+        raise ValueError(f"'{text}': give the fewest and most contacts a day, 0 to 1000, such as 30-60")
+    return lo, hi
+
 
 HUBS = (Hub(code="DEW", name="Dewsbury hub"), Hub(code="N11", name="No. 11 Huddersfield"))
 
