@@ -32,14 +32,15 @@ class Result:
 
 
 def demo_store(people: int, days: int, seed: int = 11) -> Path:
-    """A demo store built once and kept under .bench/ (it is encrypted like any other)."""
-    from hubdesk.demo import build_demo
+    """A demo store built once and kept under .bench/ (it is encrypted like any other), at a
+    busy hub's volumes (30-60 contacts a weekday, as `hubdesk demo` makes)."""
+    from hubdesk.demo import BUSY_HUB_PER_DAY, build_demo
 
-    path = ROOT / f"demo-{people}p-{days}d-{seed}"
+    path = ROOT / f"demo-{people}p-{days}d-{seed}-busy"
     if not (path / "hubdesk.db").exists():
         os.environ.setdefault("HUBDESK_KDF_PROFILE", "")
         start = time.perf_counter()
-        counts = build_demo(path, people=people, days=days, seed=seed, passphrase=PASSPHRASE)
+        counts = build_demo(path, people=people, days=days, seed=seed, passphrase=PASSPHRASE, per_day=BUSY_HUB_PER_DAY)
         print(f"     built {path.name}: {counts} in {time.perf_counter() - start:.1f} s", flush=True)
     return path
 
@@ -60,6 +61,15 @@ def median(samples: list[float]) -> float:
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far (VmHWM)."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def rss_mb() -> float:
