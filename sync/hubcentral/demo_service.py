@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -138,13 +137,6 @@ def caseload(n: int, as_of: date, seed: int = 7) -> list[dict[str, Any]]:
         people[2].update(legal_status="qualifying", allocated_pa=None)
         people[2]["date_of_birth"] = (as_of - timedelta(days=18 * 365 + 40)).isoformat()
     return people
-
-
-@dataclass
-class Events:
-    """What the desks of each hub pushed: (hub, kind, body) in the order pushed."""
-
-    items: list[tuple[str, str, dict[str, Any]]]
 
 
 def events(people: list[dict[str, Any]], as_of: date, per_person: int = 6, seed: int = 7) -> Iterator[tuple]:
