@@ -451,7 +451,8 @@ class SyncClient:
             except ValidationError:
                 raise SyncError("The service sent changes this desk cannot read; nothing was applied") from None
             known = sync_state.get(self.store, sync_state.K_DATABASE)
-            if page.database_id and known and page.database_id != known and since:
+            moved = since or first_pull not in ("", "start")  # a place in the old database
+            if page.database_id and known and page.database_id != known and moved:
                 # A restored or replaced central database: our cursor means nothing there.
                 # Start again from 0 (applying changes never deletes anything here).
                 since, first_pull = 0, "start"
