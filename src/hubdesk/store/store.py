@@ -833,8 +833,9 @@ class Store:
             self._outbox(now, "contact", contact.id, body)
             from hubdesk.store import actions as followed_up
 
-            previous = self._models(Contact, "SELECT body FROM contacts WHERE id = ?", [contact.amends or ""])
-            followed_up.from_contact(self, contact, previous[0] if previous else None, now)
+            if contact.actions or contact.tell_allocated_pa:  # else it makes nothing: spare the save its reads
+                previous = self._models(Contact, "SELECT body FROM contacts WHERE id = ?", [contact.amends or ""])
+                followed_up.from_contact(self, contact, previous[0] if previous else None, now)
             if contact.amends:
                 people = {contact.person_id}
                 before = self._rows("SELECT person_id FROM contacts WHERE id = ?", [contact.amends])
