@@ -5,6 +5,12 @@
 `python -m bench --only save --only sync` (or `python -m bench save sync`) runs the modules
 whose name contains any of the words; their figures replace the same names in latest.json
 and the figures of the modules not run are kept from before. `--list` names the modules.
+
+The real sizes are the defaults. To check a part quickly on smaller data (the figures then
+say so in their names or details): HUBDESK_BENCH_BIG_RECORDS (the big store, 500,000),
+HUBDESK_BENCH_SAVES, HUBDESK_BENCH_REKEY_RECORDS, HUBDESK_BENCH_SYNC_REPEAT,
+HUBDESK_BENCH_PUSH_SIZES, HUBDESK_BENCH_SERVICE_PEOPLE, HUBDESK_BENCH_CASELOAD_MAX,
+HUBDESK_BENCH_DEMO_PEOPLE.
 """
 
 from __future__ import annotations

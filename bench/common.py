@@ -80,9 +80,14 @@ def rss_mb() -> float:
     return float("nan")
 
 
-def big_store(records: int = 500_000, people: int = 10_000, seed: int = 23) -> Path:
+BIG_RECORDS = int(os.environ.get("HUBDESK_BENCH_BIG_RECORDS", "500000"))
+
+
+def big_store(records: int | None = None, people: int = 10_000, seed: int = 23) -> Path:
     """Ten years of one council: 10,000 people and about 500,000 records (contacts, with
-    payments, reversals and sessions in proportion), both hubs. Built once, kept."""
+    payments, reversals and sessions in proportion), both hubs. Built once, kept.
+    HUBDESK_BENCH_BIG_RECORDS makes the default smaller, to check a bench quickly."""
+    records = BIG_RECORDS if records is None else records
     path = ROOT / f"big-{people}p-{records}r-{seed}"
     if (path / "hubdesk.db").exists():
         return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from bench.common import PASSPHRASE, Result, big_store, median, timed
+from bench.common import BIG_RECORDS, PASSPHRASE, Result, big_store, median, timed
 from hubdesk.reports.daily import daily_summary
 from hubdesk.reports.in_touch import in_touch_report
 from hubdesk.store.store import Store
@@ -25,7 +25,7 @@ def run() -> list[Result]:
             samples += timed(lambda d=d: daily_summary(store, "DEW", d), 3)
         results = [
             Result(
-                "daily summary, hub and date, 500,000-record store",
+                f"daily summary, hub and date, {BIG_RECORDS:,}-record store",
                 median(samples) * 1000,
                 "ms",
                 300,

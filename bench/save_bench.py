@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import PASSPHRASE, ROOT, Result, big_store, median, p95
 
-RECORDS = int(os.environ.get("HUBDESK_BENCH_SAVE_RECORDS", "500000"))
+RECORDS = int(os.environ.get("HUBDESK_BENCH_SAVE_RECORDS", os.environ.get("HUBDESK_BENCH_BIG_RECORDS", "500000")))
 SAVES = int(os.environ.get("HUBDESK_BENCH_SAVES", "300"))
 
 
