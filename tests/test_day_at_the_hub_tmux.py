@@ -352,9 +352,14 @@ class Terminal:
 
 
 def flat(screen: str) -> str:
-    """The screen's text with wrapped lines joined, for sentences a narrow screen wraps."""
+    """The screen's text with wrapped lines joined, for sentences a narrow screen wraps; and
+    a toast's text on its own (after its left edge, ▌), as it wraps over whatever is under it."""
     text = " ".join(line for line in screen.splitlines())
-    return re.sub(r"\s+", " ", re.sub(r"[█▊▌▎▍▏│┃]", " ", text))
+    # Right of the toast's edge: its text, then (after a gap) whatever of the screen it does not cover.
+    toast = " ".join(
+        re.split(r"\s{3,}", line.rsplit("▌", 1)[1].strip())[0] for line in screen.splitlines() if "▌" in line
+    )
+    return re.sub(r"\s+", " ", re.sub(r"[█▊▌▎▍▏│┃]", " ", text + " \n " + toast))
 
 
 def tick_index(screen: str, label: str) -> int:
