@@ -136,7 +136,7 @@ def measure_saves(path: Path, saves: int, synchronous: str = "FULL") -> dict[str
     return out
 
 
-def unlock_after_kdf(path: Path, repeat: int = 5) -> tuple[list[float], list[float], float]:
+def unlock_after_kdf(path: Path, repeat: int = 5) -> tuple[list[float], list[float], list[float]]:
     """Store.unlock's time less the Argon2id derivation inside it (timed in the same call),
     and the first search (which builds the person index)."""
     from hubdesk.store import keys
@@ -168,7 +168,7 @@ def unlock_after_kdf(path: Path, repeat: int = 5) -> tuple[list[float], list[flo
             store.lock()
     finally:
         keys.KdfParams.derive = original  # type: ignore[method-assign]
-    return after, kdf, median(first_search)
+    return after, kdf, first_search
 
 
 def run() -> list[Result]:
@@ -185,14 +185,17 @@ def run() -> list[Result]:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     scale = f"{RECORDS:,}-record store"
+    ready = [a + s for a, s in zip(after, first_search, strict=True)]
     results = [
         Result(
-            f"unlock after the KDF, 10,000 people, {scale}",
-            median(after) * 1000,
+            f"unlock after the KDF, ready to search (open + first search), 10,000 people, {scale}",
+            median(ready) * 1000,
             "ms",
             300,
-            f"KDF {median(kdf):.2f} s; first search (builds the index) {first_search * 1000:.0f} ms",
-        )
+            f"open {median(after) * 1000:.0f} ms + first search (builds the index) "
+            f"{median(first_search) * 1000:.0f} ms; KDF {median(kdf):.2f} s",
+        ),
+        Result(f"unlock after the KDF, open alone, {scale}", median(after) * 1000, "ms", None),
     ]
     for kind in ("contact", "payment"):
         saves, plain = t[kind], t[f"{kind}_plain"]
