@@ -13,12 +13,16 @@ SMALL = (80, 24)
 
 
 def footer_labels(app) -> dict[str, tuple[str, bool]]:
-    """Each footer key's label and whether the whole of it is on screen."""
-    width = app.size.width
+    """Each footer key's label and whether the whole of it is on screen (the command palette's
+    hint, docked at the right, is drawn over any key that runs under it)."""
+    keys = list(app.screen.query(FooterKey))
+    palette = [k for k in keys if k.description == "palette"]
+    limit = min([app.size.width, *(k.region.x for k in palette if k.region.width)])
     shown = {}
-    for key in app.screen.query(FooterKey):
+    for key in keys:
         region = key.region
-        shown[key.description] = (key.key_display, region.width > 0 and region.right <= width)
+        edge = app.size.width if key in palette else limit
+        shown[key.description] = (key.key_display, region.width > 0 and region.right <= edge)
     return shown
 
 
@@ -138,3 +142,19 @@ async def test_modal_and_settings_text_wraps_at_80_columns(desk_app) -> None:
         box = desk_app.screen.query_one("#background_sync")
         assert box.region.right <= 80
         assert len(str(box.label)) + 6 <= box.region.width
+
+
+async def test_the_person_screen_footer_at_80_columns_keeps_its_keys_whole(desk_app, people) -> None:
+    """The person screen's footer ran out at 80 columns ("l Off▏^p palette"): like the desk's,
+    it gives the palette hint's room to its own keys there (ctrl+p still opens the palette)."""
+    from hubdesk.screens.person import PersonScreen
+
+    async with desk_app.run_test(size=SMALL) as pilot:
+        await unlock(pilot)
+        desk_app.push_screen(PersonScreen(people["kayden"].id))
+        await pilot.pause()
+        await pilot.pause()
+        labels = footer_labels(desk_app)
+        assert {"Back", "Contact", "Payment"} <= set(labels)
+        cut = [label for label, (_, whole) in labels.items() if not whole]
+        assert not cut, f"cut off at 80 columns: {cut}"

@@ -55,8 +55,17 @@ class StoreAccess:
         return True
 
 
+PALETTE_HINT_FROM = 100
+"""Below this many columns a footer's room goes to the screen's own keys (ctrl+p still works)."""
+
+
 class DeskBase(StoreAccess, Screen[R], Generic[R]):
-    pass
+    def on_resize(self) -> None:
+        # Textual calls this besides any subclass's own on_resize.
+        from textual.widgets import Footer
+
+        for footer in self.query(Footer):
+            footer.show_command_palette = self.app.size.width >= PALETTE_HINT_FROM
 
 
 class ModalBase(StoreAccess, ModalScreen[R], Generic[R]):

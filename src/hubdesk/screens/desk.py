@@ -135,9 +135,7 @@ class DeskScreen(DeskBase[None]):
         self.call_after_refresh(self._warm_search)
 
     def on_resize(self) -> None:
-        # At 80 columns the footer's room goes to the desk's own keys (Lock and Settings
-        # included); ctrl+p still opens the palette.
-        self.query_one(Footer).show_command_palette = self.app.size.width >= 100
+        # At 80 columns the footer's room goes to the desk's own keys (DeskBase.on_resize).
         self.refresh_bindings()  # the Actions key shows from 100 columns
         # After the layout settles: each table's width is only known then.
         self.call_after_refresh(self._refit)
