@@ -461,9 +461,11 @@ def bench_many(kind: str, tmp: Path, devices: int, each: int, rounds: int = 3, p
         errors = [a["error"] for a in first if "error" in a]
         together(0)  # catch up: each desk pulls what the others pushed after its first pull
         steady: list[dict] = []
+        service_cpu = time.process_time()  # this process runs only the service meanwhile
         for _ in range(rounds):
             answers, _ = together(per_round)
             steady += answers
+        service_cpu = time.process_time() - service_cpu
         errors += [a["error"] for a in steady if "error" in a]
         times = [a["s"] for a in steady if "s" in a]
         first_times = [a["s"] for a in first if "s" in a]
@@ -481,6 +483,8 @@ def bench_many(kind: str, tmp: Path, devices: int, each: int, rounds: int = 3, p
             "p95_ms": _pct(times, 0.95) * 1000,
             "cpu_p50_ms": _pct([a["cpu_s"] for a in steady if "cpu_s" in a], 0.5) * 1000,
             "pulled_p50": _pct([a["pulled"] for a in steady if "pulled" in a], 0.5),
+            "round_trips_p50": _pct([a["round_trips"] for a in steady if "round_trips" in a], 0.5),
+            "service_cpu_per_sync_ms": service_cpu / max(1, len(times)) * 1000,
         }
     finally:
         for child in children:
@@ -529,7 +533,8 @@ def main() -> int:
             r = bench_working_set(kind, tmp, *sizes)
             print(
                 f"[{kind}] first pull of a working set {sizes}: {r['first_s']:.2f} s ({r['pulled']} changes, "
-                f"{r['round_trips']} round trips); nothing to do: median {r['idle_median_ms']:.0f} ms",
+                f"{r['round_trips']} round trips; CPU: desk {r['first_cpu_s']:.2f} s, service {r['service_cpu_s']:.2f} s); "
+                f"nothing to do: median {r['idle_median_ms']:.0f} ms",
                 flush=True,
             )
         for kind in engines if args.only in (None, "many") else []:
@@ -538,7 +543,8 @@ def main() -> int:
                 f"[{kind}] {r['devices']} desks x {r['each']} at once: {r['wall_s']:.1f} s, received {r['received']} "
                 f"({'exactly once' if r['exactly_once'] else 'NOT exactly once'}), first sync p95 "
                 f"{r['first_p95_s']:.1f} s; then {r['syncs']} syncs of {10} new records each at once: "
-                f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms {r['errors'] or ''}",
+                f"p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms (CPU a sync: desk {r['cpu_p50_ms']:.0f} ms, "
+                f"service {r['service_cpu_per_sync_ms']:.0f} ms) {r['errors'] or ''}",
                 flush=True,
             )
     return 0
