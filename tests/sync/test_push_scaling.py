@@ -44,6 +44,21 @@ def test_the_desks_batch_query_reads_no_more_than_the_batch(device: Store) -> No
         assert "outbox_state" in plan and "TEMP B-TREE" not in plan, plan
 
 
+def test_marking_a_batch_sending_finds_its_rows_by_id(device: Store) -> None:
+    person = walk_in(device, 1)
+    [item] = sync_state.pending(device, 10)
+    statements: list[str] = []
+    device._conn.set_trace_callback(statements.append)
+    try:  # a whole batch of ids: with this many, the planner once walked every waiting row
+        sync_state.mark_sending(device, [item.id] + [f"not-an-outbox-id-{n}" for n in range(499)])
+    finally:
+        device._conn.set_trace_callback(None)
+    assert sync_state.record_sync_state(device, person.id) == "sending"
+    [update] = [sql for sql in statements if sql.lstrip().upper().startswith("UPDATE OUTBOX")]
+    plan = " ".join(str(row) for row in device._conn.execute("EXPLAIN QUERY PLAN " + update).fetchall())
+    assert "outbox_state" not in plan and "(id=?)" in plan, plan
+
+
 def test_the_services_batch_reads_records_by_primary_key(tmp_path, monkeypatch) -> None:
     central = CentralStore.open(str(tmp_path / "central.db"))
     statements: list[str] = []

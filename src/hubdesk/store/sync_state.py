@@ -146,7 +146,10 @@ def mark_sending(store: Store, ids: Sequence[str]) -> None:
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             store.db.execute(
-                f"UPDATE outbox SET state = 'sending' WHERE state = 'waiting' AND id IN ({marks})", list(chunk)
+                # By id (+state keeps the planner off outbox_state: with 500 ids it chose to
+                # walk every waiting row instead, 0.2 s a batch with 100,000 waiting).
+                f"UPDATE outbox SET state = 'sending' WHERE +state = 'waiting' AND id IN ({marks})",
+                list(chunk),
             )
 
 
