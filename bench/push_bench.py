@@ -1,8 +1,8 @@
 """Push scaling (issue 12): a desk's outbox of 10,000 and of 100,000 records pushed over
 loopback to a new central record (SQLite), the device in its own process. The push must
-grow with the records: 100,000 within 11 times the time of 10,000 (it was 20 times: the
-desk sorted every pending row after the cursor for each batch, and the service read its
-whole records table for each batch).
+grow with the records: 100,000 within 11 times the time of 10,000 (it was 20 times: for
+each batch the desk sorted every pending row after the cursor and walked every waiting row
+to mark 500 of them sending, and the service read its whole records table).
 
 Each desk's store (its outbox filled through the store's own API, one person and n-1
 contacts: tests/sync/bench_sync.py's bulk_contacts) is built once and kept under .bench/;
