@@ -45,14 +45,19 @@ def short(module: str) -> str:
 
 
 def chosen(words: list[str]) -> list[str]:
-    """The modules named by the words (a word matches a module whose short name contains it)."""
+    """The modules named by the words: a word that is a module's short name picks that one
+    ("report", not "service_report"), else every module whose short name contains it."""
     if not words:
         return list(MODULES)
-    unknown = [w for w in words if not any(w in short(m) for m in MODULES)]
+    names = [short(m) for m in MODULES]
+
+    def matches(word: str, name: str) -> bool:
+        return word == name if word in names else word in name
+
+    unknown = [w for w in words if not any(matches(w, n) for n in names)]
     if unknown:
-        names = ", ".join(short(m) for m in MODULES)
-        raise SystemExit(f"bench: no module matches {', '.join(unknown)} (there are: {names})")
-    return [m for m in MODULES if any(w in short(m) for w in words)]
+        raise SystemExit(f"bench: no module matches {', '.join(unknown)} (there are: {', '.join(names)})")
+    return [m for m, n in zip(MODULES, names, strict=True) if any(matches(w, n) for w in words)]
 
 
 def figure(result: Result) -> dict:
