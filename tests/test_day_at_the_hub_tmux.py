@@ -237,6 +237,19 @@ class Terminal:
             env=env,
         )
         subprocess.run([TMUX or "tmux", "set-option", "-t", self.session, "remain-on-exit", "on"], check=True)
+        # The window keeps this size whatever other tmux sessions on the machine do.
+        subprocess.run([TMUX or "tmux", "set-option", "-t", self.session, "window-size", "manual"], check=True)
+        subprocess.run(
+            [TMUX or "tmux", "resize-window", "-t", self.session, "-x", str(self.width), "-y", str(self.height)],
+            check=True,
+        )
+        size = subprocess.run(
+            [TMUX or "tmux", "display-message", "-p", "-t", self.session, "#{window_width}x#{window_height}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert size == f"{self.width}x{self.height}", f"tmux made a {size} window"
         subprocess.run(
             [TMUX or "tmux", "respawn-pane", "-k", "-t", self.session, shlex.join(command)], check=True, env=env
         )
