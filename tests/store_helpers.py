@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 
 from hubdesk.domain.models import Contact, Person
 from hubdesk.store.audit import AuditEntry, AuditProblem, chain_key, verify_chain
@@ -48,3 +52,24 @@ def counts(store: Store) -> dict[str, int]:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)
+
+
+@contextmanager
+def small_disk(folder: Path, size: str = "2m") -> Iterator[Path]:
+    """A real small file system (tmpfs, needs root) mounted on `folder`, for full-disk tests."""
+    folder.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def fill_disk(filler: Path) -> None:
+    """Fill the disk `filler` is on to the last byte (unlink `filler` to free it again)."""
+    with open(filler, "wb", buffering=0) as fh:
+        try:
+            while True:
+                fh.write(b"\0" * 4096)
+        except OSError:
+            pass

@@ -36,7 +36,7 @@ from hubdesk.store.errors import (
 from hubdesk.store.keys import RECOVERY, KdfParams, KeySlotFile, new_slot, normalise_recovery_code
 from hubdesk.store.store import SLOTS_NAME, Store
 from hubdesk.store.unlocks import TooManyTries, UnlockLog
-from store_helpers import PASSPHRASE, chain_problems
+from store_helpers import PASSPHRASE, chain_problems, fill_disk, small_disk
 
 CHEAP = KdfParams(memory_kib=1024, iterations=1, lanes=4)  # trials only: the slot format is the same
 
@@ -455,18 +455,10 @@ def test_a_passphrase_change_is_audited_before_the_slot_file_changes(
 
 
 def test_export_on_a_full_disk_opens_read_only_and_is_audited_at_the_next_unlock(tmp_path: Path) -> None:
-    small = tmp_path / "small"
-    small.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(small)], check=True)
-    try:
+    with small_disk(tmp_path / "small") as small:
         data = small / "desk"
         assert _hubdesk("demo", "--data-dir", str(data), "--people", "20", "--days", "0").returncode == 0
-        with open(small / "filler", "wb", buffering=0) as fh:  # fill the disk to the last byte
-            try:
-                while True:
-                    fh.write(b"\0" * 4096)
-            except OSError:
-                pass
+        fill_disk(small / "filler")
         out = tmp_path / "people.csv"
         args = ("--data-dir", str(data), "--user", "nadia")
         exported = _hubdesk("export", "--what", "people", "--output", str(out), *args)
@@ -484,8 +476,6 @@ def test_export_on_a_full_disk_opens_read_only_and_is_audited_at_the_next_unlock
             assert details[-2].startswith("read-only by nadia at ") and details[-2].endswith("export people (csv)")
             assert chain_problems(s) == []
         assert UnlockLog(data).owed() == ([], 0)
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 def test_the_rekey_reports_progress_and_the_cli_bar_draws_it(store: Store, data_dir: Path) -> None:

@@ -45,25 +45,41 @@ def _mac_key(db_key: bytes | bytearray) -> bytes:
 
 
 def make_backup(store: Store, target: Path) -> dict:
-    """Write an encrypted backup of an unlocked store to `target`; returns its header."""
+    """Write an encrypted backup of an unlocked store to `target`; returns its header.
+
+    Works on a store opened read-only (its data folder's disk full): the temporary copy is
+    made beside the target, not in the data folder; query_only is lifted only for the
+    export, which writes nothing but that copy; and no closing audit entry is written
+    (the read-only unlock's owed entry, written at the next writable unlock, says "backup")."""
     store._require_open()
     target = Path(target)
     if target.exists():
         raise StoreExists(f"{target} already exists; choose a new file name")
+    if not target.parent.is_dir():
+        raise StoreError(f"Could not write the backup: there is no folder {target.parent}")
     assert store._key is not None
-    copy = store.data_dir / f".backup-{os.getpid()}-{time.time_ns()}.db"
+    copy = target.with_name(f".{target.name}.{os.getpid()}-{time.time_ns()}.db")
     try:
         hexkey = bytes(store._key).hex()
-        store._conn.execute(f"ATTACH DATABASE ? AS backup KEY \"x'{hexkey}'\"", [str(copy)])
+        if store.read_only:
+            store._conn.execute("PRAGMA query_only = OFF")
         try:
-            store._conn.execute("SELECT sqlcipher_export('backup')")
+            store._conn.execute(f"ATTACH DATABASE ? AS backup KEY \"x'{hexkey}'\"", [str(copy)])
+            try:
+                store._conn.execute("SELECT sqlcipher_export('backup')")
+            finally:
+                store._conn.execute("DETACH DATABASE backup")
         finally:
-            store._conn.execute("DETACH DATABASE backup")
+            if store.read_only:
+                store._conn.execute("PRAGMA query_only = ON")
         db_bytes = copy.read_bytes()
     except sqlcipher.DatabaseError as exc:
-        raise sqlcipher.translate(exc, "make the backup") from None
+        raise sqlcipher.translate(exc, "make the backup", target.parent) from None
+    except OSError as exc:
+        raise StoreError(f"Could not make the backup: {exc.strerror or 'read failed'}") from None
     finally:
-        copy.unlink(missing_ok=True)
+        for leftover in (copy, copy.with_name(copy.name + "-journal")):
+            leftover.unlink(missing_ok=True)
     header = {
         "store_id": store.slots.store_id,
         "hub_code": store.hub_code,
@@ -84,8 +100,9 @@ def make_backup(store: Store, target: Path) -> dict:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"Could not write the backup: {exc.strerror or 'write failed'}") from None
-    with store._save() as now:
-        store._audit(now, "backup", "store", None, header["db_sha256"][:16])
+    if not store.read_only:
+        with store._save() as now:
+            store._audit(now, "backup", "store", None, header["db_sha256"][:16])
     return header
 
 
