@@ -230,6 +230,10 @@ class Terminal:
         env = {**os.environ, "HUBDESK_KDF_PROFILE": "fast", "TERM": "xterm-256color", "TZ": "Europe/London"}
         env.pop("HUBDESK_PASSPHRASE", None)
         env.pop("TMUX", None)
+        # pytest-xdist's workers set COLUMNS=80 and LINES=24, which Textual takes over the
+        # terminal's own size: the 120-column walk was drawn at 80 columns.
+        env.pop("COLUMNS", None)
+        env.pop("LINES", None)
         # The pane stays after the desk exits, so a crash's last screen can still be read.
         subprocess.run(
             [TMUX or "tmux", "new-session", "-d", "-s", self.session, "-x", str(self.width), "-y", str(self.height)],

@@ -48,6 +48,8 @@ def test_real_terminal_unlocks_demo_and_shows_the_desk(tmp_path: Path) -> None:
     session = f"hubdesk-smoke-{uuid.uuid4().hex[:8]}"
     env = {**os.environ, "HUBDESK_KDF_PROFILE": "fast", "TERM": "xterm-256color"}
     env.pop("HUBDESK_PASSPHRASE", None)
+    env.pop("COLUMNS", None)  # pytest-xdist's workers set these; the terminal's own size counts
+    env.pop("LINES", None)
     command = f"{sys.executable} -m hubdesk --data-dir {data}"
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command], check=True, env=env)
     try:
