@@ -81,6 +81,7 @@ async def test_idle_timer_locks_by_itself(store, people, data_dir, clock) -> Non
                 break
         assert screen_name(app) == "UnlockScreen"
         assert app.store is None
+        await pilot.pause()  # the unlock screen is current before its widgets are mounted
         assert "Locked" in str(app.screen.query_one("#locked-note").content)
 
 
