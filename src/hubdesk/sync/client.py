@@ -142,8 +142,18 @@ def _tls(verify: bool | str) -> ssl.SSLContext | bool:
 
 
 def _key(store: Store) -> Ed25519PrivateKey | None:
+    """The device's signing key. It is kept as hex text in the encrypted store's meta table
+    (the driver hands it back as a str): read once per sync client, not once per request,
+    and the text dropped at once."""
     raw = sync_state.get(store, sync_state.K_KEY)
-    return Ed25519PrivateKey.from_private_bytes(bytes.fromhex(raw)) if raw else None
+    if not raw:
+        return None
+    secret = bytearray.fromhex(raw)
+    del raw
+    try:
+        return Ed25519PrivateKey.from_private_bytes(bytes(secret))
+    finally:
+        secret[:] = b"\0" * len(secret)
 
 
 RESTORED_NOT_ENROLLED = (
@@ -194,6 +204,7 @@ class SyncClient:
         self.round_trips = 0
         self.audit_problem: str | None = None
         self.service_time: datetime | None = None  # the service's clock, from the last page pulled
+        self._signing_key: Ed25519PrivateKey | None = None
 
     def close(self) -> None:
         self.http.close()
@@ -221,7 +232,9 @@ class SyncClient:
         key: Ed25519PrivateKey | None = None,
     ) -> httpx.Response:
         """A signed request, retried with back-off when the connection fails or the service is busy."""
-        key = key or _key(self.store)
+        if key is None:
+            self._signing_key = self._signing_key or _key(self.store)
+            key = self._signing_key
         if key is None:
             if sync_state.restored_from(self.store):
                 raise NotEnrolled(RESTORED_NOT_ENROLLED)
