@@ -211,11 +211,12 @@ def daily_summary(store: Store, hub_code: str, day: date, *, now: datetime | Non
     contacts = store.contacts_between(hub_code, start, end)
     _contacts(store, summary, contacts, reference)
     _sessions(store, summary, hub_code, start, end, {t.code: t.name for t in reference.session_types})
-    _payments(store, summary, hub_code, day, {c.code: c.name for c in reference.payment_categories})
+    paid = day_store.day_payments(store, hub_code, day)
+    _payments(store, summary, hub_code, day, paid, {c.code: c.name for c in reference.payment_categories})
     summary.cash_float = day_store.reconcile_float(store, hub_code, day)
     summary.vouchers = day_store.reconcile_vouchers(store, hub_code, day)
     summary.closure = day_store.day_closure(store, hub_code, day)
-    summary.desks = _desks(store, contacts, [line.payment for line in day_store.day_payments(store, hub_code, day)])
+    summary.desks = _desks(store, contacts, [line.payment for line in paid])
     from hubdesk.reports.hub_figures import hub_sections
 
     summary.service_figures = hub_sections(store, hub_code, day)
@@ -318,10 +319,10 @@ def _desks(store: Store, contacts: list[Contact], payments: list) -> list[DeskLi
     return [mine, *sorted(lines.values(), key=lambda d: d.desk.lower())]
 
 
-def _payments(store: Store, summary: DailySummary, hub_code: str, day: date, names: dict[str, str]) -> None:
+def _payments(store: Store, summary: DailySummary, hub_code: str, day: date, paid: list, names: dict[str, str]) -> None:
     by_category: dict[str, PaymentGroup] = {}
     by_method: dict[str, PaymentGroup] = {m.value: PaymentGroup(m.label) for m in PaymentMethod}
-    for line in day_store.day_payments(store, hub_code, day):
+    for line in paid:
         p = line.payment
         if line.state in ("approved", "reversed"):
             groups = (
